@@ -1,0 +1,5 @@
+"""``python -m tartip`` runs the command line."""
+
+from tartip.cli import app
+
+app()

@@ -1,0 +1,193 @@
+"""Users, passwords, API tokens and scopes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tartip.audit import service as audit
+from tartip.auth.enums import Role
+from tartip.auth.models import ApiToken, User
+from tartip.auth.schemas import UserCreate
+from tartip.auth.scope import Scope
+from tartip.cities.models import City, Company
+from tartip.core.clock import utcnow
+from tartip.core.errors import Conflict, InvalidInput, NotFound, Problem
+
+_hasher = PasswordHasher()
+TOKEN_PREFIX = "tt_"
+# A hash of a random password, checked when the user is unknown so both paths take equal time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    """An Argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def get(db: Session, *, user_id: int) -> User | None:
+    """The user with this id."""
+    return db.get(User, user_id)
+
+
+def get_by_username(db: Session, *, username: str) -> User | None:
+    """The user with this username."""
+    return db.scalars(select(User).where(User.username == username)).first()
+
+
+def list_users(db: Session, *, city_id: int) -> list[User]:
+    """The users of a city."""
+    return list(db.scalars(select(User).where(User.city_id == city_id).order_by(User.username)))
+
+
+def authenticate(db: Session, *, username: str, password: str) -> User | None:
+    """The active user whose password this is, else None."""
+    user = get_by_username(db, username=username)
+    if user is None or user.password_hash is None:
+        _verify(_DUMMY_HASH, password)
+        return None
+    if not _verify(user.password_hash, password) or not user.is_active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create(db: Session, *, scope: Scope | None, city: City, data: UserCreate) -> User:
+    """Create a user in ``city``; ``scope`` is the admin doing it (None for seeding)."""
+    if scope is not None:
+        scope.require(Role.admin)
+    if get_by_username(db, username=data.username) is not None:
+        raise Conflict(f"username {data.username!r} is taken")
+    company_id = _company_for(db, city=city, role=data.role, slug=data.company_slug)
+    user = User(
+        username=data.username,
+        full_name=data.full_name,
+        password_hash=hash_password(data.password),
+        role=data.role,
+        city_id=city.id,
+        company_id=company_id,
+        locale=data.locale,
+    )
+    db.add(user)
+    db.flush()
+    if scope is not None:
+        audit.record(
+            db,
+            actor=scope.actor,
+            action="user.create",
+            entity_type="user",
+            entity_id=user.id,
+            city_id=city.id,
+            after={"username": user.username, "role": user.role, "company_id": company_id},
+        )
+    return user
+
+
+def _company_for(db: Session, *, city: City, role: Role, slug: str | None) -> int | None:
+    if role is not Role.company_rep:
+        if slug is not None:
+            raise InvalidInput(
+                "only company representatives belong to a company",
+                problems=[Problem("company_slug", "must be empty for this role")],
+            )
+        return None
+    if slug is None:
+        raise InvalidInput(
+            "a company representative needs a company",
+            problems=[Problem("company_slug", "required for role company_rep")],
+        )
+    company = db.scalars(
+        select(Company).where(Company.city_id == city.id, Company.slug == slug)
+    ).first()
+    if company is None:
+        raise InvalidInput(
+            f"no company {slug!r}", problems=[Problem("company_slug", "unknown company")]
+        )
+    return company.id
+
+
+def scope_for(user: User, *, default_city_id: int) -> Scope:
+    """The scope a signed-in user acts in."""
+    return Scope(
+        user_id=user.id,
+        username=user.username,
+        role=Role(user.role),
+        city_id=user.city_id if user.city_id is not None else default_city_id,
+        company_id=user.company_id if user.role == Role.company_rep else None,
+    )
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(db: Session, *, scope: Scope, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new API token for ``user``; returns it with its secret, which is never stored."""
+    if scope.user_id != user.id:
+        scope.require(Role.admin)
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, token_hash=_digest(secret), prefix=secret[:10])
+    db.add(token)
+    db.flush()
+    audit.record(
+        db,
+        actor=scope.actor,
+        action="api_token.create",
+        entity_type="api_token",
+        entity_id=token.id,
+        city_id=scope.city_id,
+        after={"user_id": user.id, "name": name, "prefix": token.prefix},
+    )
+    return token, secret
+
+
+def list_tokens(db: Session, *, user_id: int) -> list[ApiToken]:
+    """A user's API tokens, newest first."""
+    stmt = select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())
+    return list(db.scalars(stmt))
+
+
+def revoke_token(db: Session, *, scope: Scope, token_id: int) -> ApiToken:
+    """Revoke an API token of the caller (or any, for an admin)."""
+    token = db.get(ApiToken, token_id)
+    if token is None or (token.user_id != scope.user_id and scope.role is not Role.admin):
+        raise NotFound("no such token")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(
+            db,
+            actor=scope.actor,
+            action="api_token.revoke",
+            entity_type="api_token",
+            entity_id=token.id,
+            city_id=scope.city_id,
+        )
+    return token
+
+
+def user_for_token(db: Session, *, token: str) -> User | None:
+    """The active user an unrevoked API token belongs to, else None."""
+    row = db.scalars(select(ApiToken).where(ApiToken.token_hash == _digest(token))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    user = db.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    now = utcnow()
+    # Written at most once a minute: a busy machine client must not turn reads into writes.
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+        row.last_used_at = now
+    return user

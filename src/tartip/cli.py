@@ -1,0 +1,115 @@
+"""The ``tartip`` command: serve, worker, simulate, demo, db, users, feeds."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from tartip.auth import service as auth_service
+from tartip.auth.enums import Role
+from tartip.auth.schemas import UserCreate
+from tartip.cities import service as cities_service
+from tartip.db import migrate
+from tartip.db.engine import make_engine
+from tartip.db.session import make_session_factory, unit_of_work
+from tartip.settings import Settings
+
+app = typer.Typer(help="Tartip: keep a city's shared scooters in order.", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="People and their access.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return settings
+
+
+def prepare_database(settings: Settings) -> None:
+    """Migrate the schema to head and seed Almaty (safe to repeat)."""
+    migrate.upgrade(settings.database_url)
+    factory = make_session_factory(make_engine(settings.database_url))
+    with unit_of_work(factory) as db:
+        cities_service.seed_almaty(db)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrate the schema up to REVISION and seed the city."""
+    settings = _settings()
+    migrate.upgrade(settings.database_url, revision)
+    if revision == "head":
+        prepare_database(settings)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Migrate the schema down to REVISION (``base`` drops everything)."""
+    migrate.downgrade(_settings().database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("revision")
+def db_revision(message: str) -> None:
+    """Draft a migration from the models (review it before committing)."""
+    migrate.revision(_settings().database_url, message)
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    jobs: Annotated[bool | None, typer.Option(help="Run background jobs in this process.")] = None,
+) -> None:
+    """Serve the web UI and the API (and, in the embedded default, the background jobs)."""
+    from tartip.app import create_app
+
+    settings = _settings()
+    prepare_database(settings)
+    uvicorn.run(create_app(settings, run_jobs=jobs), host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker() -> None:
+    """Run the background jobs (feed polling and the rest) in this process."""
+    from tartip.worker import Worker
+
+    settings = _settings()
+    prepare_database(settings)
+    factory = make_session_factory(make_engine(settings.database_url))
+    stop = threading.Event()
+    try:
+        Worker(settings, factory).run_forever(stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    role: Role,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
+    full_name: str = "",
+    company: Annotated[str | None, typer.Option(help="Company slug (company_rep only).")] = None,
+) -> None:
+    """Create a user in the default city."""
+    settings = _settings()
+    prepare_database(settings)
+    factory = make_session_factory(make_engine(settings.database_url))
+    with unit_of_work(factory) as db:
+        city = cities_service.get_by_slug_or_raise(db, slug=settings.default_city)
+        data = UserCreate(
+            username=username, password=password, role=role, full_name=full_name,
+            company_slug=company,
+        )
+        user = auth_service.create(db, scope=None, city=city, data=data)
+        typer.echo(f"created {user.username} ({user.role})")

@@ -1,0 +1,26 @@
+"""Sessions: one factory per engine, and a unit of work that commits or rolls back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """A session factory; objects stay usable after commit (pages render them afterwards)."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that commits when the block ends and rolls back when it raises."""
+    with factory() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,1 @@
+"""Scheduled work of the feeds domain."""
