@@ -18,6 +18,10 @@ from tartip import __version__
 from tartip.auth import api as auth_api
 from tartip.auth import pages as auth_pages
 from tartip.core.errors import TartipError, Unauthenticated
+from tartip.feeds import api as feeds_api
+from tartip.feeds import pages as feeds_pages
+from tartip.fleet import api as fleet_api
+from tartip.fleet import pages as fleet_pages
 from tartip.core.schemas import ErrorBody, ProblemDetail
 from tartip.db.engine import make_engine
 from tartip.db.session import make_session_factory
@@ -81,8 +85,8 @@ def create_app(settings: Settings, *, run_jobs: bool | None = None) -> FastAPI:
     return app
 
 
-API_ROUTERS = [auth_api.router]
-PAGE_ROUTERS = [auth_pages.router]
+API_ROUTERS = [auth_api.router, fleet_api.router, feeds_api.router]
+PAGE_ROUTERS = [auth_pages.router, fleet_pages.router, feeds_pages.router]
 
 
 def _wants_html(request: Request) -> bool:

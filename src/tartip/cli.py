@@ -16,6 +16,7 @@ from tartip.cities import service as cities_service
 from tartip.db import migrate
 from tartip.db.engine import make_engine
 from tartip.db.session import make_session_factory, unit_of_work
+from tartip.feeds.cli import app as feeds_app
 from tartip.settings import Settings
 
 app = typer.Typer(help="Tartip: keep a city's shared scooters in order.", no_args_is_help=True)
@@ -23,6 +24,7 @@ db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="People and their access.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(feeds_app, name="feeds")
 
 
 def _settings() -> Settings:
