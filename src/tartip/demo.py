@@ -1,0 +1,102 @@
+"""The live Almaty demo: the simulator's three fleets, ingested, on the map, with demo users."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy.orm import Session
+
+from tartip.auth import service as auth_service
+from tartip.auth.enums import Role
+from tartip.auth.schemas import UserCreate
+from tartip.cities import service as cities_service
+from tartip.cities.models import City
+from tartip.feeds import service as feeds_service
+from tartip.feeds.models import Feed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    """A demo account, printed at start so anyone can try each role."""
+
+    username: str
+    password: str
+    role: Role
+    full_name: str
+    company_slug: str | None = None
+
+
+DEMO_USERS = (
+    DemoUser("admin", "admin-demo-1", Role.admin, "Демо администратор"),
+    DemoUser("supervisor", "supervisor-demo-1", Role.supervisor, "Айгерим Супервайзер"),
+    DemoUser("scout", "scout-demo-1", Role.scout, "Нурлан Скаут"),
+    DemoUser("technician", "technician-demo-1", Role.technician, "Ержан Техник"),
+    DemoUser("city", "city-demo-1", Role.city_viewer, "Управление городской мобильности"),
+    DemoUser("jet", "jet-demo-1", Role.company_rep, "Jet representative", "jet"),
+    DemoUser("yandex", "yandex-demo-1", Role.company_rep, "Yandex Go representative", "yandex-go"),
+    DemoUser("whoosh", "whoosh-demo-1", Role.company_rep, "Whoosh representative", "whoosh"),
+)
+
+# Which GBFS version the demo reads from each simulated company: both versions stay exercised.
+DEMO_FEED_VERSIONS = {"jet": "2.3", "yandex-go": "3.0", "whoosh": "2.3"}
+
+
+def seed_users(db: Session, city: City) -> None:
+    """Create the demo users that are missing."""
+    for u in DEMO_USERS:
+        if auth_service.get_by_username(db, username=u.username) is None:
+            data = UserCreate(
+                username=u.username,
+                password=u.password,
+                role=u.role,
+                full_name=u.full_name,
+                company_slug=u.company_slug,
+            )
+            auth_service.create(db, scope=None, city=city, data=data)
+
+
+def feed_url(simulator_base: str, company_slug: str) -> str:
+    """The simulator's discovery URL for a company's feed."""
+    version = DEMO_FEED_VERSIONS[company_slug]
+    return f"{simulator_base}/{company_slug}/gbfs/{version}/gbfs.json"
+
+
+def seed_feeds(db: Session, city: City, simulator_base: str) -> list[Feed]:
+    """Point each company's feed at the simulator (re-pointed when the port changed)."""
+    feeds = []
+    for company in cities_service.list_companies(db, city_id=city.id):
+        feeds.append(
+            feeds_service.ensure_feed(
+                db, city_id=city.id, company_id=company.id, url=feed_url(simulator_base, company.slug)
+            )
+        )
+    return feeds
+
+
+def start_simulator(*, host: str, port: int, vehicles: int, seed: int) -> subprocess.Popen[bytes]:
+    """Start ``tartip simulate`` as its own process and wait until it answers."""
+    command = [
+        sys.executable, "-m", "tartip", "simulate",
+        "--host", host, "--port", str(port), "--vehicles", str(vehicles), "--seed", str(seed),
+    ]  # fmt: skip
+    process = subprocess.Popen(command)
+    url = f"http://{host}:{port}/gbfs/3.0/manifest.json"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the simulator exited with status {process.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    process.terminate()
+    raise RuntimeError(f"the simulator did not answer at {url} within 60 s")
