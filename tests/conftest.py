@@ -1,4 +1,4 @@
-"""Shared fixtures: settings, both databases (SQLite and PostGIS), a rolled-back session per test."""
+"""Shared fixtures: settings, both databases (SQLite, PostGIS), a rolled-back session per test."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ from tartip.deps import get_db
 from tartip.settings import Settings
 from tests import builders
 
-PG_ADMIN_DSN = os.environ.get("TARTIP_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_DSN = os.environ.get(
+    "TARTIP_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 BACKENDS = ["sqlite", "postgis"]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -54,7 +56,9 @@ def worker_tag() -> str:
 
 
 @pytest.fixture(scope="session")
-def migrated_urls(tmp_path_factory: pytest.TempPathFactory, worker_tag: str) -> Iterator[dict[str, str]]:
+def migrated_urls(
+    tmp_path_factory: pytest.TempPathFactory, worker_tag: str
+) -> Iterator[dict[str, str]]:
     """One migrated database per backend for this test process."""
     sqlite_path = tmp_path_factory.mktemp("db") / "tartip.db"
     sqlite_url = f"sqlite:///{sqlite_path}"
@@ -95,10 +99,12 @@ def engine(backend: str, engines: dict[str, Engine]) -> Engine:
 
 @pytest.fixture
 def db(engine: Engine) -> Iterator[Session]:
-    """A session inside a transaction that is rolled back after the test (commits are savepoints)."""
+    """A session in a transaction rolled back after the test (its commits are savepoints)."""
     connection = engine.connect()
     transaction = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     try:
         yield session
     finally:

@@ -18,13 +18,13 @@ from tartip import __version__
 from tartip.auth import api as auth_api
 from tartip.auth import pages as auth_pages
 from tartip.core.errors import TartipError, Unauthenticated
+from tartip.core.schemas import ErrorBody, ProblemDetail
+from tartip.db.engine import make_engine
+from tartip.db.session import make_session_factory
 from tartip.feeds import api as feeds_api
 from tartip.feeds import pages as feeds_pages
 from tartip.fleet import api as fleet_api
 from tartip.fleet import pages as fleet_pages
-from tartip.core.schemas import ErrorBody, ProblemDetail
-from tartip.db.engine import make_engine
-from tartip.db.session import make_session_factory
 from tartip.settings import Settings
 from tartip.web.templating import STATIC_DIR, render
 from tartip.worker import Worker, start_in_thread
@@ -46,7 +46,7 @@ def create_app(settings: Settings, *, run_jobs: bool | None = None) -> FastAPI:
     in_process = settings.run_jobs_in_process if run_jobs is None else run_jobs
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop = None
         if in_process:
             _thread, stop = start_in_thread(Worker(settings, session_factory))
@@ -98,13 +98,20 @@ def _wants_html(request: Request) -> bool:
 async def _tartip_error(request: Request, exc: TartipError) -> Response:
     if _wants_html(request):
         if isinstance(exc, Unauthenticated):
-            target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+            target = quote(
+                request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            )
             return RedirectResponse(f"/login?next={target}", status_code=303)
         settings: Settings = request.app.state.settings
         return render(
             request,
             "error.html",
-            {"status_code": exc.status_code, "message": exc.message, "user": None, "csrf_token": ""},
+            {
+                "status_code": exc.status_code,
+                "message": exc.message,
+                "user": None,
+                "csrf_token": "",
+            },
             locale=settings.default_locale,
             timezone="UTC",
             status_code=exc.status_code,
@@ -118,7 +125,7 @@ async def _tartip_error(request: Request, exc: TartipError) -> Response:
     return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=headers)
 
 
-async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+async def _validation_error(_request: Request, exc: RequestValidationError) -> Response:
     problems = [
         ProblemDetail(where=".".join(str(p) for p in err["loc"]), message=err["msg"])
         for err in exc.errors()

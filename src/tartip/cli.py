@@ -110,7 +110,10 @@ def users_add(
     with unit_of_work(factory) as db:
         city = cities_service.get_by_slug_or_raise(db, slug=settings.default_city)
         data = UserCreate(
-            username=username, password=password, role=role, full_name=full_name,
+            username=username,
+            password=password,
+            role=role,
+            full_name=full_name,
             company_slug=company,
         )
         user = auth_service.create(db, scope=None, city=city, data=data)

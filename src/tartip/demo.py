@@ -74,7 +74,10 @@ def seed_feeds(db: Session, city: City, simulator_base: str) -> list[Feed]:
     for company in cities_service.list_companies(db, city_id=city.id):
         feeds.append(
             feeds_service.ensure_feed(
-                db, city_id=city.id, company_id=company.id, url=feed_url(simulator_base, company.slug)
+                db,
+                city_id=city.id,
+                company_id=company.id,
+                url=feed_url(simulator_base, company.slug),
             )
         )
     return feeds

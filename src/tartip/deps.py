@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -166,7 +166,9 @@ class PageContext:
             self.city.default_locale,
         )
 
-    def render(self, name: str, context: dict[str, object], status_code: int = 200) -> HTMLResponse:
+    def render(
+        self, name: str, context: Mapping[str, object], status_code: int = 200
+    ) -> HTMLResponse:
         """Render a page for this caller."""
         return render(
             self.request,

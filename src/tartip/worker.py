@@ -60,7 +60,9 @@ class Worker:
                 db.rollback()
                 log.exception("job %s failed for city %s", name, city_id)
                 return
-        log.debug("job %s city %s took %.1f ms", name, city_id, 1000 * (time.perf_counter() - started))
+        log.debug(
+            "job %s city %s took %.1f ms", name, city_id, 1000 * (time.perf_counter() - started)
+        )
 
     def run_forever(self, stop: threading.Event, tick_s: float = 0.5) -> None:
         """Run due jobs until ``stop`` is set."""
@@ -74,6 +76,8 @@ class Worker:
 def start_in_thread(worker: Worker) -> tuple[threading.Thread, threading.Event]:
     """Run ``worker`` in a daemon thread (the embedded default); set the event to stop it."""
     stop = threading.Event()
-    thread = threading.Thread(target=worker.run_forever, args=(stop,), name="tartip-worker", daemon=True)
+    thread = threading.Thread(
+        target=worker.run_forever, args=(stop,), name="tartip-worker", daemon=True
+    )
     thread.start()
     return thread, stop

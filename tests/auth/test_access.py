@@ -57,7 +57,9 @@ def test_api_token_is_created_used_and_revoked_with_audit(
     secret = TokenCreated.model_validate(created.json()).token
 
     machine = TestClient(app_client.app)
-    assert machine.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    assert (
+        machine.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    )
     revoked = machine.delete(
         f"/api/v1/me/tokens/{created.json()['id']}", headers={"Authorization": f"Bearer {secret}"}
     )
@@ -82,11 +84,15 @@ def test_only_admins_create_users(app_client: TestClient, db: Session, city: Cit
     admin = builders.make_user(db, city, username="admin1", role=Role.admin)
     body = {"username": "newbie", "password": "long enough pw", "role": "scout"}
     as_scout = app_client.post(
-        "/api/v1/users", json=body, headers={"Authorization": f"Bearer {builders.token_for(db, scout)}"}
+        "/api/v1/users",
+        json=body,
+        headers={"Authorization": f"Bearer {builders.token_for(db, scout)}"},
     )
     assert as_scout.status_code == 403
     as_admin = app_client.post(
-        "/api/v1/users", json=body, headers={"Authorization": f"Bearer {builders.token_for(db, admin)}"}
+        "/api/v1/users",
+        json=body,
+        headers={"Authorization": f"Bearer {builders.token_for(db, admin)}"},
     )
     assert as_admin.status_code == 201, as_admin.text
     entries = audit_service.list_entries(db, city_id=city.id, entity_type="user")

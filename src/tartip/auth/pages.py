@@ -60,7 +60,9 @@ async def logout(request: Request) -> Response:
 
 @router.post("/locale")
 async def set_locale(
-    request: Request, locale: Annotated[str, Form()], next: Annotated[str, Form()] = "/"  # noqa: A002
+    request: Request,
+    locale: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",  # noqa: A002
 ) -> Response:
     """Switch the UI language for this session."""
     await check_csrf_form(request)

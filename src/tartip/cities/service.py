@@ -56,7 +56,9 @@ def list_cities(db: Session) -> list[City]:
 
 def list_companies(db: Session, *, city_id: int) -> list[Company]:
     """The sharing companies of a city, by name."""
-    return list(db.scalars(select(Company).where(Company.city_id == city_id).order_by(Company.name)))
+    return list(
+        db.scalars(select(Company).where(Company.city_id == city_id).order_by(Company.name))
+    )
 
 
 def get_company(db: Session, *, city_id: int, slug: str) -> Company | None:

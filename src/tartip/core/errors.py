@@ -1,14 +1,14 @@
 """The one exception tree of Tartip. Services raise these; ``app.py`` turns them into HTTP.
 
-    TartipError
-    ├── NotFound            the thing does not exist, or the caller may not know it does
-    ├── Forbidden           the caller is known but may not do this
-    ├── Unauthenticated     the caller is not known (no session, bad token)
-    ├── Conflict            the change clashes with the current state (duplicate, wrong phase)
-    ├── InvalidInput        the input is wrong; ``problems`` says where and why
-    └── FeedError           a sharing company's feed could not be used
-        ├── FeedUnavailable the feed did not answer, or answered with an HTTP error
-        └── FeedMalformed   the feed answered with something that is not a usable document
+TartipError
+├── NotFound            the thing does not exist, or the caller may not know it does
+├── Forbidden           the caller is known but may not do this
+├── Unauthenticated     the caller is not known (no session, bad token)
+├── Conflict            the change clashes with the current state (duplicate, wrong phase)
+├── InvalidInput        the input is wrong; ``problems`` says where and why
+└── FeedError           a sharing company's feed could not be used
+    ├── FeedUnavailable the feed did not answer, or answered with an HTTP error
+    └── FeedMalformed   the feed answered with something that is not a usable document
 """
 
 from __future__ import annotations

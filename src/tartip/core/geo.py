@@ -41,5 +41,8 @@ def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 def is_valid_lon_lat(lon: float, lat: float) -> bool:
     """Whether (lon, lat) is a finite WGS84 coordinate."""
     return (
-        math.isfinite(lon) and math.isfinite(lat) and -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0
+        math.isfinite(lon)
+        and math.isfinite(lat)
+        and -180.0 <= lon <= 180.0
+        and -90.0 <= lat <= 90.0
     )

@@ -1,7 +1,7 @@
 """Translations of the UI text: Russian, Kazakh and English.
 
-The catalogues are gettext ``.po`` files under ``tartip/locales/<locale>/LC_MESSAGES``; they are read
-with Babel at start-up, so there is no compiled ``.mo`` file to keep in step.
+The catalogues are gettext ``.po`` files under ``tartip/locales/<locale>/LC_MESSAGES``; they
+are read with Babel at start-up, so there is no compiled ``.mo`` file to keep in step.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ class Catalogue:
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         """The translation of a message with a count (plural forms resolved by the catalogue)."""
-        return self._messages.get(singular if n == 1 else plural) or (singular if n == 1 else plural)
+        return self._messages.get(singular if n == 1 else plural) or (
+            singular if n == 1 else plural
+        )
 
 
 @cache

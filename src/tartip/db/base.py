@@ -36,4 +36,5 @@ class CityScoped:
 
     @declared_attr
     def city_id(cls) -> Mapped[int]:  # noqa: N805 - declared_attr receives the class
+        """The owning city."""
         return mapped_column(ForeignKey("city.id", ondelete="CASCADE"), index=True)
