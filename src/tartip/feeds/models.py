@@ -20,7 +20,9 @@ class Feed(CityScoped, Timestamped, Base):
     __tablename__ = "feed"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    company_id: Mapped[int] = mapped_column(ForeignKey("company.id", ondelete="CASCADE"), index=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), index=True
+    )
     protocol: Mapped[FeedProtocol] = mapped_column(String(16), default=FeedProtocol.gbfs)
     url: Mapped[str] = mapped_column(String(2000))
     # GBFS 2.x lists feeds per language; this one is preferred when there are several.
@@ -71,7 +73,9 @@ class CompanyGeofence(CityScoped, Base):
     __tablename__ = "company_geofence"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    company_id: Mapped[int] = mapped_column(ForeignKey("company.id", ondelete="CASCADE"), index=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), index=True
+    )
     feed_id: Mapped[int] = mapped_column(ForeignKey("feed.id", ondelete="CASCADE"), index=True)
     name: Mapped[str | None] = mapped_column(String(255), default=None)
     geometry: Mapped[BaseGeometry] = mapped_column(Geometry("MultiPolygon"))

@@ -19,7 +19,9 @@ class VehicleType(CityScoped, Base):
     __table_args__ = (UniqueConstraint("feed_id", "vehicle_type_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    company_id: Mapped[int] = mapped_column(ForeignKey("company.id", ondelete="CASCADE"), index=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), index=True
+    )
     feed_id: Mapped[int] = mapped_column(ForeignKey("feed.id", ondelete="CASCADE"))
     vehicle_type_id: Mapped[str] = mapped_column(String(255))
     form_factor: Mapped[str] = mapped_column(String(32))
@@ -42,7 +44,9 @@ class Vehicle(CityScoped, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    company_id: Mapped[int] = mapped_column(ForeignKey("company.id", ondelete="CASCADE"), index=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), index=True
+    )
     feed_id: Mapped[int] = mapped_column(ForeignKey("feed.id", ondelete="CASCADE"))
     vehicle_id: Mapped[str] = mapped_column(String(255))
     vehicle_type_id: Mapped[str | None] = mapped_column(String(255), default=None)
@@ -73,7 +77,9 @@ class VehicleChange(CityScoped, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    company_id: Mapped[int] = mapped_column(ForeignKey("company.id", ondelete="CASCADE"), index=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), index=True
+    )
     feed_id: Mapped[int] = mapped_column(ForeignKey("feed.id", ondelete="CASCADE"))
     vehicle_id: Mapped[str] = mapped_column(String(255))
     kind: Mapped[ChangeKind] = mapped_column(String(16))
@@ -92,7 +98,9 @@ class Station(CityScoped, Base):
     __table_args__ = (UniqueConstraint("feed_id", "station_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    company_id: Mapped[int] = mapped_column(ForeignKey("company.id", ondelete="CASCADE"), index=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), index=True
+    )
     feed_id: Mapped[int] = mapped_column(ForeignKey("feed.id", ondelete="CASCADE"))
     station_id: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(255))
