@@ -18,6 +18,7 @@ from tartip.db.engine import make_engine
 from tartip.db.session import make_session_factory, unit_of_work
 from tartip.feeds.cli import app as feeds_app
 from tartip.settings import Settings
+from tartip.simulator.cli import simulate
 
 app = typer.Typer(help="Tartip: keep a city's shared scooters in order.", no_args_is_help=True)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
@@ -25,6 +26,7 @@ users_app = typer.Typer(help="People and their access.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(feeds_app, name="feeds")
+app.command(name="simulate")(simulate)
 
 
 def _settings() -> Settings:
@@ -118,3 +120,45 @@ def users_add(
         )
         user = auth_service.create(db, scope=None, city=city, data=data)
         typer.echo(f"created {user.username} ({user.role})")
+
+
+@app.command()
+def demo(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    simulator_port: int = 8100,
+    vehicles: Annotated[int, typer.Option(help="Simulated vehicles, all three companies.")] = 3000,
+    seed: int = 2025,
+) -> None:
+    """The live Almaty demo: simulated fleets served as GBFS, ingested, on the live map."""
+    from tartip import demo as demo_setup
+    from tartip.app import create_app
+
+    settings = _settings()
+    prepare_database(settings)
+    simulator = demo_setup.start_simulator(
+        host="127.0.0.1", port=simulator_port, vehicles=vehicles, seed=seed
+    )
+    try:
+        factory = make_session_factory(make_engine(settings.database_url))
+        with unit_of_work(factory) as db:
+            city = cities_service.get_by_slug_or_raise(db, slug=settings.default_city)
+            demo_setup.seed_users(db, city)
+            demo_setup.seed_feeds(db, city, f"http://127.0.0.1:{simulator_port}")
+        _print_demo_banner(f"http://{host}:{port}")
+        uvicorn.run(create_app(settings, run_jobs=True), host=host, port=port, log_level="warning")
+    finally:
+        simulator.terminate()
+        simulator.wait(timeout=10)
+
+
+def _print_demo_banner(url: str) -> None:
+    from tartip.demo import DEMO_USERS
+
+    typer.echo("")
+    typer.echo(f"Tartip demo: open {url} and sign in as one of these users")
+    typer.echo("")
+    for u in DEMO_USERS:
+        typer.echo(f"  {u.username:<12} {u.password:<20} {u.role.value}")
+    typer.echo("")
+    typer.echo("Press Ctrl+C to stop.")

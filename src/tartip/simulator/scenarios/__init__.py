@@ -1,0 +1,1 @@
+"""Cities the simulator knows; each module builds one ``Scenario``."""
