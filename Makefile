@@ -24,10 +24,10 @@ demo: setup
 	$(BIN)/tartip demo
 
 test: setup system
-	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not bench" $(PYTEST_ARGS)
 
 bench: setup system
-	$(BIN)/python -m pytest tests/bench -p no:xdist -m bench -s $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests -p no:xdist -m bench $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check src tests

@@ -17,7 +17,11 @@ from starlette.middleware.sessions import SessionMiddleware
 from tartip import __version__
 from tartip.auth import api as auth_api
 from tartip.auth import pages as auth_pages
+from tartip.compliance import api as compliance_api
+from tartip.compliance import pages as compliance_pages
 from tartip.core.errors import TartipError, Unauthenticated
+from tartip.events import api as events_api
+from tartip.events import pages as events_pages
 from tartip.core.schemas import ErrorBody, ProblemDetail
 from tartip.db.engine import make_engine
 from tartip.db.session import make_session_factory
@@ -28,6 +32,8 @@ from tartip.fleet import pages as fleet_pages
 from tartip.settings import Settings
 from tartip.web.templating import STATIC_DIR, render
 from tartip.worker import Worker, start_in_thread
+from tartip.zones import api as zones_api
+from tartip.zones import pages as zones_pages
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +91,22 @@ def create_app(settings: Settings, *, run_jobs: bool | None = None) -> FastAPI:
     return app
 
 
-API_ROUTERS = [auth_api.router, fleet_api.router, feeds_api.router]
-PAGE_ROUTERS = [auth_pages.router, fleet_pages.router, feeds_pages.router]
+API_ROUTERS = [
+    auth_api.router,
+    fleet_api.router,
+    feeds_api.router,
+    zones_api.router,
+    compliance_api.router,
+    events_api.router,
+]
+PAGE_ROUTERS = [
+    auth_pages.router,
+    fleet_pages.router,
+    feeds_pages.router,
+    zones_pages.router,
+    compliance_pages.router,
+    events_pages.router,
+]
 
 
 def _wants_html(request: Request) -> bool:
