@@ -29,6 +29,8 @@ from tartip.feeds import api as feeds_api
 from tartip.feeds import pages as feeds_pages
 from tartip.fleet import api as fleet_api
 from tartip.fleet import pages as fleet_pages
+from tartip.ops import api as ops_api
+from tartip.ops import pages as ops_pages
 from tartip.settings import Settings
 from tartip.web.templating import STATIC_DIR, render
 from tartip.worker import Worker, start_in_thread
@@ -98,6 +100,7 @@ API_ROUTERS = [
     zones_api.router,
     compliance_api.router,
     events_api.router,
+    ops_api.router,
 ]
 PAGE_ROUTERS = [
     auth_pages.router,
@@ -106,6 +109,7 @@ PAGE_ROUTERS = [
     zones_pages.router,
     compliance_pages.router,
     events_pages.router,
+    ops_pages.router,
 ]
 
 
