@@ -3,17 +3,24 @@
 from tartip.audit.models import AuditEntry
 from tartip.auth.models import ApiToken, User
 from tartip.cities.models import City, Company
+from tartip.compliance.models import ComplianceThreshold, DutyZoneLoad, Violation
 from tartip.db.base import Base
+from tartip.events.models import CityEvent, CityEventZone
 from tartip.feeds.models import CompanyGeofence, Feed, FeedPull
 from tartip.fleet.models import Station, Vehicle, VehicleChange, VehicleType
+from tartip.zones.models import Zone, ZoneVersion
 
 __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
     "City",
+    "CityEvent",
+    "CityEventZone",
     "Company",
     "CompanyGeofence",
+    "ComplianceThreshold",
+    "DutyZoneLoad",
     "Feed",
     "FeedPull",
     "Station",
@@ -21,4 +28,7 @@ __all__ = [
     "Vehicle",
     "VehicleChange",
     "VehicleType",
+    "Violation",
+    "Zone",
+    "ZoneVersion",
 ]

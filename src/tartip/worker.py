@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
+import tartip.compliance.jobs  # noqa: F401 - registers the compliance evaluation
 import tartip.feeds.jobs  # noqa: F401 - registers the feed jobs
 from tartip.cities import service as cities_service
 from tartip.core.jobs import REGISTRY, JobContext

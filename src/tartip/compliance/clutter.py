@@ -1,0 +1,103 @@
+"""Clutters: places where more than N vehicles stand within R metres, found on a grid of R.
+
+A vehicle is a clutter's centre when its disc of radius R (boundary included) holds more than N
+vehicles, itself counted. Centres whose discs share vehicles form one clutter, whose members are
+every vehicle in those discs. Positions are projected to metres on a local flat approximation,
+exact to centimetres at these distances. Only cells whose 3 × 3 block holds more than N vehicles
+are examined vehicle by vehicle, so an ordinary street costs one counting pass.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tartip.compliance.index import M_PER_DEG
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+_SHIFT = 1 << 22  # cell keys: x · 2^22 + y; a city spans far fewer cells than 2^22 either way
+
+
+def _cells(x: FloatArray, y: FloatArray, size: float) -> IntArray:
+    cx = np.floor(x / size).astype(np.int64)
+    cy = np.floor(y / size).astype(np.int64)
+    keys: IntArray = (cx - cx.min()) * _SHIFT + (cy - cy.min())
+    return keys
+
+
+def _neighbour_pairs(
+    cell: IntArray, order: IntArray, uniq: IntArray, first: IntArray, count: IntArray, who: IntArray
+) -> tuple[IntArray, IntArray]:
+    """Pairs (i, j) where ``j`` stands in the 3 × 3 cells around ``i``, for each ``i`` in who."""
+    left: list[IntArray] = []
+    right: list[IntArray] = []
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            wanted = cell[who] + dx * _SHIFT + dy
+            pos = np.minimum(np.searchsorted(uniq, wanted), len(uniq) - 1)
+            n = np.where(uniq[pos] == wanted, count[pos], 0)
+            starts = np.repeat(first[pos], n)
+            offset = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+            left.append(np.repeat(who, n))
+            right.append(order[starts + offset])
+    return np.concatenate(left), np.concatenate(right)
+
+
+def _components(size: int, a: IntArray, b: IntArray) -> IntArray:
+    """A label per node such that nodes joined by edges (a, b) share the smallest label."""
+    labels = np.arange(size, dtype=np.int64)
+    while True:
+        new = labels.copy()
+        np.minimum.at(new, a, labels[b])
+        np.minimum.at(new, b, labels[a])
+        new = new[new]
+        if np.array_equal(new, labels):
+            return labels
+        labels = new
+
+
+def find_clutters(
+    lon: FloatArray, lat: FloatArray, *, radius_m: float, more_than: int
+) -> list[IntArray]:
+    """Each clutter's members, as indices into ``lon``/``lat``, largest clutter first."""
+    n = len(lon)
+    if n <= more_than:
+        return []
+    lat0 = float(np.mean(lat))
+    x = lon * (M_PER_DEG * math.cos(math.radians(lat0)))
+    y = lat * M_PER_DEG
+    cell = _cells(x, y, radius_m)
+    order = np.argsort(cell, kind="stable").astype(np.int64)
+    uniq, first, count = np.unique(cell[order], return_index=True, return_counts=True)
+    first = first.astype(np.int64)
+    count = count.astype(np.int64)
+    block = np.zeros(len(uniq), dtype=np.int64)
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            wanted = uniq + dx * _SHIFT + dy
+            pos = np.minimum(np.searchsorted(uniq, wanted), len(uniq) - 1)
+            block += np.where(uniq[pos] == wanted, count[pos], 0)
+    hot_cells = uniq[block > more_than]
+    if not len(hot_cells):
+        return []
+    who = np.flatnonzero(np.isin(cell, hot_cells)).astype(np.int64)
+    i, j = _neighbour_pairs(cell, order, uniq, first, count, who)
+    dx_m, dy_m = x[i] - x[j], y[i] - y[j]
+    near = dx_m * dx_m + dy_m * dy_m <= radius_m * radius_m
+    i, j = i[near], j[near]
+    within = np.bincount(i, minlength=n)
+    is_centre = within > more_than
+    keep = is_centre[i]
+    i, j = i[keep], j[keep]
+    if not len(i):
+        return []
+    labels = _components(n, i, j)
+    members = np.unique(np.concatenate([i, j]))
+    groups = labels[members]
+    sorted_at = np.argsort(groups, kind="stable")
+    _ids, starts = np.unique(groups[sorted_at], return_index=True)
+    found = [g.astype(np.int64) for g in np.split(members[sorted_at], starts[1:])]
+    return sorted(found, key=len, reverse=True)
