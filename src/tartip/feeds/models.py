@@ -79,6 +79,6 @@ class CompanyGeofence(CityScoped, Base):
     feed_id: Mapped[int] = mapped_column(ForeignKey("feed.id", ondelete="CASCADE"), index=True)
     name: Mapped[str | None] = mapped_column(String(255), default=None)
     geometry: Mapped[BaseGeometry] = mapped_column(Geometry("MultiPolygon"))
-    # The GBFS rules as published (normalised to 3.0 names), e.g. ride_end_allowed, maximum_speed_kph.
+    # The GBFS rules as published, normalised to 3.0 names (ride_end_allowed, maximum_speed_kph…).
     rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
