@@ -15,7 +15,7 @@ with the last state of that feed's vehicles and writes only what changed:
 The last state lives in memory (``LiveState``, one ``FeedLive`` per feed), mirrors the rows exactly
 and is loaded from the database on first use, so a restarted worker diffs against what is stored
 and reports no spurious changes. Writes are bulk statements, never ORM objects: executemany on
-SQLite, one statement per batch on PostgreSQL (``_bulk_insert``/``_bulk_update``).
+SQLite, one statement per batch on PostgreSQL (``tartip.db.bulk``).
 """
 
 from __future__ import annotations
@@ -29,24 +29,16 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import msgspec
-import orjson
 from sqlalchemy import (
-    Boolean,
     CursorResult,
-    Float,
-    Integer,
-    String,
     Table,
-    bindparam,
     delete,
-    insert,
     select,
-    text,
     update,
 )
 from sqlalchemy.orm import Session
 
-from tartip.db.types import UTCDateTime
+from tartip.db import bulk
 from tartip.fleet.enums import ChangeKind, VehicleStatus
 from tartip.fleet.models import Vehicle, VehicleChange
 
@@ -321,12 +313,11 @@ def _count(plan: _Plan, result: SnapshotResult) -> None:
 
 def _write(db: Session, live: FeedLive, plan: _Plan, *, at: datetime, stale: bool) -> list[int]:
     """Run the plan's statements; returns the new rows' ids in ``plan.inserts`` order."""
-    pg = db.get_bind().dialect.name == "postgresql"
     new_ids: list[int] = []
     if plan.inserts:
         rows = [_insert_row(live, obs, at=at, stale=stale) for obs in plan.inserts]
-        returned = _bulk_insert(db, _VEHICLE, rows, pg=pg, returning=("vehicle_id", "id"))
-        if pg:
+        returned = bulk.insert_many(db, _VEHICLE, rows, returning=("vehicle_id", "id"))
+        if bulk.returns_rows(db):
             by_name = {row.vehicle_id: row.id for row in returned}
             new_ids = [by_name[obs.vehicle_id] for obs in plan.inserts]
         else:
@@ -334,7 +325,7 @@ def _write(db: Session, live: FeedLive, plan: _Plan, *, at: datetime, stale: boo
     rewrites = plan.rewrites + plan.returns
     if rewrites:
         rows = [_update_row(known.row_id, obs, at=at, stale=stale) for known, obs in rewrites]
-        _bulk_update(db, _VEHICLE, rows, pg=pg)
+        bulk.update_many(db, _VEHICLE, rows)
     if plan.leaves:
         last_at = live.last_at
         rows = [
@@ -345,74 +336,11 @@ def _write(db: Session, live: FeedLive, plan: _Plan, *, at: datetime, stale: boo
             }
             for _vid, k in plan.leaves
         ]
-        _bulk_update(db, _VEHICLE, rows, pg=pg)
+        bulk.update_many(db, _VEHICLE, rows)
         plan.changes.extend(_change(live, _LEFT, at, k, vid) for vid, k in plan.leaves)
     if plan.changes:
-        _bulk_insert(db, _CHANGE, plan.changes, pg=pg)
+        bulk.insert_many(db, _CHANGE, plan.changes)
     return new_ids
-
-
-def _bulk_insert(
-    db: Session,
-    table: Table,
-    rows: list[dict[str, Any]],
-    *,
-    pg: bool,
-    returning: tuple[str, ...] = (),
-) -> list[Any]:
-    """Insert ``rows`` (same keys each): one statement on PostgreSQL, else executemany."""
-    if not pg:
-        db.execute(insert(table), rows)
-        return []
-    names = list(rows[0])
-    sql = f"INSERT INTO {table.name} ({_quoted(names)}) SELECT {_quoted(names)} FROM "
-    sql += _recordset(table, names)
-    if returning:
-        sql += f" RETURNING {_quoted(returning)}"
-    result = db.execute(text(sql), {"rows": orjson.dumps(rows).decode()})
-    return list(result) if returning else []
-
-
-def _bulk_update(db: Session, table: Table, rows: list[dict[str, Any]], *, pg: bool) -> None:
-    """Update rows by ``id`` (same keys each), as ``_bulk_insert`` does."""
-    names = list(rows[0])
-    if pg:
-        sets = ", ".join(f'"{n}" = r."{n}"' for n in names if n != "id")
-        sql = (
-            f"UPDATE {table.name} AS t SET {sets} FROM {_recordset(table, names)} WHERE t.id = r.id"
-        )
-        db.execute(text(sql), {"rows": orjson.dumps(rows).decode()})
-        return
-    # Bind names must differ from column names in UPDATE … SET; ``b_`` marks them.
-    stmt = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
-        .values({n: bindparam(f"b_{n}") for n in names if n != "id"})
-    )
-    db.execute(stmt, [{f"b_{k}": v for k, v in row.items()} for row in rows])
-
-
-# On PostgreSQL a batch is one statement over one JSON parameter (written by orjson, read by
-# json_to_recordset), however many rows. executemany sends a statement per row; multi-row VALUES
-# makes psycopg parse statements with tens of thousands of placeholders, and array parameters
-# are escaped element by element (measured: 3–5 s for 30,000 new vehicles; this way ≈0.3 s).
-def _recordset(table: Table, names: list[str]) -> str:
-    columns = ", ".join(f'"{n}" {_pg_type(table.c[n].type)}' for n in names)
-    return f"json_to_recordset(CAST(:rows AS json)) AS r({columns})"
-
-
-def _pg_type(sql_type: Any) -> str:
-    if isinstance(sql_type, UTCDateTime):
-        return "timestamptz"
-    kinds = ((Boolean, "boolean"), (Integer, "integer"), (Float, "float8"), (String, "text"))
-    for kind, name in kinds:
-        if isinstance(sql_type, kind):
-            return name
-    raise TypeError(f"no PostgreSQL type for {sql_type!r}")
-
-
-def _quoted(names: list[str] | tuple[str, ...]) -> str:
-    return ", ".join(f'"{n}"' for n in names)
 
 
 def _new_row_ids(
