@@ -5,9 +5,14 @@ The folder is chosen by the version the document declares (the nearest older one
 minor version), else by its shape; validators are compiled once per (version, file).
 
 Polls check every field of a document but only a deterministic sample of its big record arrays
-(``sample_indices``: evenly spaced, always the first and the last), which keeps a 30,000-vehicle
-check near 20 ms; ``tartip feeds check`` checks every record. Problems carry the file's JSON path
-(``data.bikes[17].lat``) with indices of the full document, not of the sample.
+(``sample_indices``: evenly spaced, always the first and the last); ``tartip feeds check`` checks
+every record. Problems carry the file's JSON path (``data.bikes[17].lat``) with indices of the
+full document, not of the sample.
+
+A sampled check first runs a compiled validator (``fastjsonschema``: ≈1 ms for 200 records, where
+``jsonschema`` takes ≈13 ms); only a document it rejects goes through ``jsonschema``, which names
+every problem. Its ``uri`` format is looser than RFC 3986, so a poll may pass a malformed rental
+URI that ``tartip feeds check`` (always ``jsonschema``) reports.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 import msgspec
 from jsonschema import Draft7Validator, ValidationError
 
@@ -60,6 +66,23 @@ def validator(version: str, file: str) -> Draft7Validator | None:
     return Draft7Validator(schema, format_checker=Draft7Validator.FORMAT_CHECKER)
 
 
+@cache
+def fast_gate(version: str, file: str) -> Any:
+    """A compiled check of ``file`` in ``version`` that only says pass or fail (fastjsonschema)."""
+    path = SCHEMAS / f"v{version}" / f"{file}.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    schema.pop("$id", None)  # an absolute $id makes fastjsonschema try to fetch it
+    return fastjsonschema.compile(schema)
+
+
+def _passes(version: str, file: str, doc: Any) -> bool:
+    try:
+        fast_gate(version, file)(doc)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
 def pick_version(file: str, declared: str | None, doc_shape: str | None) -> str | None:
     """The schema folder for a document: its declared version, else its shape's, else 1.0/2.3.
 
@@ -86,7 +109,7 @@ def check_document(
     version = pick_version(file, declared, doc_shape)
     file = _vehicle_file(file, version)
     found = validator(version, file) if version else None
-    if found is None:
+    if found is None or version is None:
         return Conformance(version, skipped=_why_skipped(file, declared, version))
     array_path = RECORD_ARRAYS.get(file)
     records = _get(doc, array_path) if array_path else None
@@ -95,7 +118,8 @@ def check_document(
     assert array_path is not None
     indices = sample_indices(len(records), sample)
     sampled_doc = _replace(doc, array_path, [records[i] for i in indices])
-    result = Conformance(version, problems=_problems(found.iter_errors(sampled_doc), indices))
+    problems = [] if _passes(version, file, sampled_doc) else found.iter_errors(sampled_doc)
+    result = Conformance(version, problems=_problems(problems, indices))
     result.sampled = _sample_note(array_path, indices, len(records))
     return result
 
@@ -118,12 +142,13 @@ def check_vehicle_sample(
     version = pick_version(file, declared, shape)
     file = _vehicle_file(file, version)
     found = validator(version, file) if version else None
-    if found is None:
+    if found is None or version is None:
         return Conformance(version, skipped=_why_skipped(file, declared, version))
     indices = sample_indices(len(raws), sample)
     records = [msgspec.json.decode(raws[i]) for i in indices]
     doc = {**header, "data": {records_key: records}}
-    result = Conformance(version, problems=_problems(found.iter_errors(doc), indices))
+    problems = [] if _passes(version, file, doc) else found.iter_errors(doc)
+    result = Conformance(version, problems=_problems(problems, indices))
     if len(indices) < len(raws):
         result.sampled = _sample_note(("data", records_key), indices, len(raws))
     return result

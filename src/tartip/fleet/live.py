@@ -178,7 +178,7 @@ class SnapshotResult:
 
 
 @dataclass
-class _Plan:
+class SnapshotPlan:
     """The writes one snapshot needs, computed before anything is written."""
 
     inserts: list[VehicleObservation] = field(default_factory=list)
@@ -212,27 +212,28 @@ def apply_snapshot(
     )
     now = at.timestamp()
     result = SnapshotResult()
-    plan = _plan(live, observations, at=at, moved_m=move_threshold_m)
+    plan = plan_snapshot(live, observations, at=at, moved_m=move_threshold_m)
     _count(plan, result)
     try:
         new_ids = _write(db, live, plan, at=at, stale=stale)
     except Exception:
         state.forget(feed_id)
         raise
-    _remember(live, plan, new_ids, now=now, refresh_s=refresh_s)
+    remember_plan(live, plan, new_ids, now=now, refresh_s=refresh_s)
     result.inserted = len(plan.inserts)
     result.rewritten = len(plan.rewrites) + len(plan.returns)
     return result
 
 
-def _plan(
+def plan_snapshot(
     live: FeedLive,
     observations: list[VehicleObservation],
     *,
     at: datetime,
-    moved_m: float,
-) -> _Plan:
-    plan = _Plan()
+    moved_m: float = MOVE_THRESHOLD_M,
+) -> SnapshotPlan:
+    """The writes a snapshot needs against ``live``: the pure part of ``apply_snapshot``."""
+    plan = SnapshotPlan()
     now = at.timestamp()
     present = live.present
     find = present.get
@@ -269,7 +270,7 @@ def _plan(
     return plan
 
 
-def _plan_new(live: FeedLive, plan: _Plan, obs: VehicleObservation, at: datetime) -> None:
+def _plan_new(live: FeedLive, plan: SnapshotPlan, obs: VehicleObservation, at: datetime) -> None:
     gone = live.departed.get(obs.vehicle_id)
     if gone is None:
         plan.inserts.append(obs)
@@ -304,14 +305,16 @@ def _change(
     }
 
 
-def _count(plan: _Plan, result: SnapshotResult) -> None:
+def _count(plan: SnapshotPlan, result: SnapshotResult) -> None:
     kinds = Counter(change["kind"] for change in plan.changes)
     result.appeared, result.returned = kinds[_APPEARED.value], kinds[_RETURNED.value]
     result.moved, result.status_changed = kinds[_MOVED.value], kinds[_STATUS_CHANGED.value]
     result.left_feed = len(plan.leaves)
 
 
-def _write(db: Session, live: FeedLive, plan: _Plan, *, at: datetime, stale: bool) -> list[int]:
+def _write(
+    db: Session, live: FeedLive, plan: SnapshotPlan, *, at: datetime, stale: bool
+) -> list[int]:
     """Run the plan's statements; returns the new rows' ids in ``plan.inserts`` order."""
     new_ids: list[int] = []
     if plan.inserts:
@@ -397,9 +400,10 @@ def _insert_row(
     return row
 
 
-def _remember(
-    live: FeedLive, plan: _Plan, new_ids: list[int], *, now: float, refresh_s: float
+def remember_plan(
+    live: FeedLive, plan: SnapshotPlan, new_ids: list[int], *, now: float, refresh_s: float
 ) -> None:
+    """Update ``live`` after the plan's statements succeeded (``new_ids`` of its inserts)."""
     for obs, row_id in zip(plan.inserts, new_ids, strict=True):
         live.present[obs.vehicle_id] = _known(row_id, obs, now=now, refresh_s=refresh_s)
     for known, obs in plan.rewrites:

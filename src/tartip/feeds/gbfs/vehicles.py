@@ -183,24 +183,75 @@ def read_records(
     """Decode and normalise every record; bad ones are rejected with their path and reason."""
     path = envelope.records_path()
     rejected: list[Problem] = []
-    notes: list[Problem] = []
-    observations: list[VehicleObservation] = []
     times: dict[str, float | None] = {}
     records = _decode_all(envelope, path, rejected)
-    for index, record in enumerate(records):
-        if record is None:
-            continue
-        result = _normalise(record, stations, times)
-        if isinstance(result, tuple):
-            rejected.append(Problem(f"{path}[{index}]{result[0]}", result[1]))
-            continue
-        if record.last_reported is not None and result.last_reported is None:
-            notes.append(Problem(f"{path}[{index}].last_reported", "unreadable time; ignored"))
-        observations.append(result)
+    observations, unreadable = _normalise_all(records, times)
+    if len(observations) < len(records):
+        # Some records need more than the fast path gives: go through them again, one by one.
+        observations, unreadable = [], []
+        for index, record in enumerate(records):
+            if record is None:
+                continue
+            result = _normalise(record, stations, times)
+            if isinstance(result, tuple):
+                rejected.append(Problem(f"{path}[{index}]{result[0]}", result[1]))
+                continue
+            if record.last_reported is not None and result.last_reported is None:
+                unreadable.append(index)
+            observations.append(result)
+    notes = [Problem(f"{path}[{i}].last_reported", "unreadable time; ignored") for i in unreadable]
     if len({o.vehicle_id for o in observations}) != len(observations):
         observations = _drop_duplicates(observations, records, path, rejected)
     rejected.sort(key=lambda p: _index_of(p.where))
     return VehicleRecords(observations, rejected, notes[:MAX_NOTES], notes_total=len(notes))
+
+
+def _normalise_all(
+    records: list[_Record | None], times: dict[str, float | None]
+) -> tuple[list[VehicleObservation], list[int]]:
+    """The records usable as they stand, and where ``last_reported`` was unreadable.
+
+    The same rules as ``_normalise``, inlined: a function call per record costs a third of the
+    time at 30,000 vehicles. Records that need more (a station's position, a reason to reject)
+    are skipped, and the caller then takes the slow path.
+    """
+    out: list[VehicleObservation] = []
+    unreadable: list[int] = []
+    append, observation = out.append, VehicleObservation
+    available, reserved, disabled = _AVAILABLE, _RESERVED, _DISABLED
+    for index, record in enumerate(records):
+        if record is None:
+            continue
+        vehicle_id = record.vehicle_id if record.vehicle_id is not None else record.bike_id
+        lat, lon = record.lat, record.lon
+        if (
+            vehicle_id is None
+            or lat is None
+            or lon is None
+            or not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0)
+            or (lat == 0.0 and lon == 0.0)
+        ):
+            continue
+        reported = record.last_reported
+        if type(reported) is not int or not 0 <= reported < _MS_THRESHOLD:
+            reported = _reported(reported, times)
+            if reported is None and record.last_reported is not None:
+                unreadable.append(index)
+        type_id, station_id = record.vehicle_type_id, record.station_id
+        append(
+            observation(
+                vehicle_id if type(vehicle_id) is str else str(vehicle_id),
+                lon,
+                lat,
+                disabled if record.is_disabled else (reserved if record.is_reserved else available),
+                type_id if type_id is None or type(type_id) is str else str(type_id),
+                record.current_range_meters,
+                record.current_fuel_percent,
+                station_id if station_id is None or type(station_id) is str else str(station_id),
+                reported,
+            )
+        )
+    return out, unreadable
 
 
 def _decode_all(
