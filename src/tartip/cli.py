@@ -34,6 +34,8 @@ def _settings() -> Settings:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # One line per feed request drowns what matters; feed health and pulls record them anyway.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     return settings
 
 
@@ -143,8 +145,7 @@ def demo(
         factory = make_session_factory(make_engine(settings.database_url))
         with unit_of_work(factory) as db:
             city = cities_service.get_by_slug_or_raise(db, slug=settings.default_city)
-            demo_setup.seed_users(db, city)
-            demo_setup.seed_feeds(db, city, f"http://127.0.0.1:{simulator_port}")
+            demo_setup.seed_city(db, city, simulator_base=f"http://127.0.0.1:{simulator_port}")
         _print_demo_banner(f"http://{host}:{port}")
         uvicorn.run(create_app(settings, run_jobs=True), host=host, port=port, log_level="warning")
     finally:

@@ -16,8 +16,10 @@ from tartip.auth.enums import Role
 from tartip.auth.schemas import UserCreate
 from tartip.cities import service as cities_service
 from tartip.cities.models import City
+from tartip.events import service as events_service
 from tartip.feeds import service as feeds_service
 from tartip.feeds.models import Feed
+from tartip.zones.demo import seed_demo_zones
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,14 @@ DEMO_USERS = (
 
 # Which GBFS version the demo reads from each simulated company: both versions stay exercised.
 DEMO_FEED_VERSIONS = {"jet": "2.3", "yandex-go": "3.0", "whoosh": "2.3"}
+
+
+def seed_city(db: Session, city: City, *, simulator_base: str) -> None:
+    """Everything the demo shows: people, the simulator's feeds, zones and a stadium event."""
+    seed_users(db, city)
+    seed_feeds(db, city, simulator_base)
+    seed_demo_zones(db, city)
+    events_service.seed_demo_event(db, city)
 
 
 def seed_users(db: Session, city: City) -> None:

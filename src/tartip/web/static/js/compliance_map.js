@@ -41,6 +41,8 @@ function popup(feature, labels) {
 }
 
 export function addViolationLayer(map, { labels = {}, refreshMs = REFRESH_MS } = {}) {
+  // Above the vehicles and their clusters (markers sit at z-index 600), below popups (700).
+  if (!map.getPane("violations")) map.createPane("violations").style.zIndex = 650;
   const layer = L.layerGroup().addTo(map);
   let abort = null;
 
@@ -66,6 +68,7 @@ export function addViolationLayer(map, { labels = {}, refreshMs = REFRESH_MS } =
           fillColor: COLOURS[p.kind] || "#d62828",
           fillOpacity: 0.75,
           className: `violation violation-${p.kind}`,
+          pane: "violations",
         });
         marker.bindPopup(() => popup(feature, labels));
         marker.addTo(layer);

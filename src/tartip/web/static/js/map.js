@@ -13,6 +13,7 @@ import {
   shortCount,
   vehicleDetails,
 } from "./map-ui.js";
+import { addViolationLayer } from "./compliance_map.js";
 
 const REFRESH_MS = 10_000;
 // From this zoom on, single vehicles are drawn if the view holds at most MAX_VEHICLES.
@@ -401,11 +402,22 @@ function wire() {
   }, REFRESH_MS);
 }
 
+// Open violations drawn over the fleet, switched by the "Layers" checkbox.
+function wireViolations() {
+  const labels = JSON.parse(document.getElementById("violation-strings").textContent);
+  const violations = addViolationLayer(map, { labels });
+  document.getElementById("layer-violations").addEventListener("change", (event) => {
+    if (event.target.checked) violations.layer.addTo(map);
+    else violations.layer.remove();
+  });
+}
+
 async function start() {
   addTiles();
   // The city first: the map fits it before the first vehicles are asked for.
   await Promise.all([drawCity(), loadCompanies().catch((error) => console.warn("companies", error))]);
   wire();
+  wireViolations();
   await Promise.all([refreshVehicles(), refreshSummary(), refreshFeeds()]);
   mapEl.dataset.ready = "true";
 }
