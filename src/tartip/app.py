@@ -20,11 +20,11 @@ from tartip.auth import pages as auth_pages
 from tartip.compliance import api as compliance_api
 from tartip.compliance import pages as compliance_pages
 from tartip.core.errors import TartipError, Unauthenticated
-from tartip.events import api as events_api
-from tartip.events import pages as events_pages
 from tartip.core.schemas import ErrorBody, ProblemDetail
 from tartip.db.engine import make_engine
 from tartip.db.session import make_session_factory
+from tartip.events import api as events_api
+from tartip.events import pages as events_pages
 from tartip.feeds import api as feeds_api
 from tartip.feeds import pages as feeds_pages
 from tartip.fleet import api as fleet_api
@@ -51,13 +51,14 @@ def create_app(settings: Settings, *, run_jobs: bool | None = None) -> FastAPI:
     """The Tartip web app for ``settings``; ``run_jobs`` runs the worker in-process."""
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
+    writer_session_factory = make_session_factory(engine, writer=True)
     in_process = settings.run_jobs_in_process if run_jobs is None else run_jobs
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop = None
         if in_process:
-            _thread, stop = start_in_thread(Worker(settings, session_factory))
+            _thread, stop = start_in_thread(Worker(settings, writer_session_factory))
         yield
         if stop is not None:
             stop.set()
@@ -73,6 +74,7 @@ def create_app(settings: Settings, *, run_jobs: bool | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory
+    app.state.writer_session_factory = writer_session_factory
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

@@ -42,7 +42,7 @@ def _settings() -> Settings:
 def prepare_database(settings: Settings) -> None:
     """Migrate the schema to head and seed Almaty (safe to repeat)."""
     migrate.upgrade(settings.database_url)
-    factory = make_session_factory(make_engine(settings.database_url))
+    factory = make_session_factory(make_engine(settings.database_url), writer=True)
     with unit_of_work(factory) as db:
         cities_service.seed_almaty(db)
 
@@ -91,7 +91,7 @@ def worker() -> None:
 
     settings = _settings()
     prepare_database(settings)
-    factory = make_session_factory(make_engine(settings.database_url))
+    factory = make_session_factory(make_engine(settings.database_url), writer=True)
     stop = threading.Event()
     try:
         Worker(settings, factory).run_forever(stop)
@@ -110,7 +110,7 @@ def users_add(
     """Create a user in the default city."""
     settings = _settings()
     prepare_database(settings)
-    factory = make_session_factory(make_engine(settings.database_url))
+    factory = make_session_factory(make_engine(settings.database_url), writer=True)
     with unit_of_work(factory) as db:
         city = cities_service.get_by_slug_or_raise(db, slug=settings.default_city)
         data = UserCreate(
@@ -142,7 +142,7 @@ def demo(
         host="127.0.0.1", port=simulator_port, vehicles=vehicles, seed=seed
     )
     try:
-        factory = make_session_factory(make_engine(settings.database_url))
+        factory = make_session_factory(make_engine(settings.database_url), writer=True)
         with unit_of_work(factory) as db:
             city = cities_service.get_by_slug_or_raise(db, slug=settings.default_city)
             demo_setup.seed_city(db, city, simulator_base=f"http://127.0.0.1:{simulator_port}")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from collections.abc import Iterator, Mapping
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from tartip.auth import service as auth_service
@@ -22,6 +24,7 @@ from tartip.core.i18n import pick_locale as i18n_pick
 from tartip.settings import Settings
 from tartip.web.templating import render
 
+log = logging.getLogger(__name__)
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -35,7 +38,11 @@ def get_settings(request: Request) -> Settings:
 
 def get_db(request: Request) -> Iterator[Session]:
     """A session for one request: committed when the handler succeeds, else rolled back."""
-    with request.app.state.session_factory() as session:
+    writes = request.method in UNSAFE_METHODS
+    factory = (
+        request.app.state.writer_session_factory if writes else request.app.state.session_factory
+    )
+    with factory() as session:
         try:
             yield session
             session.commit()
@@ -79,10 +86,13 @@ async def get_optional_user(request: Request, db: DbSession) -> User | None:
     """
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        user = auth_service.user_for_token(db, token=header[7:].strip())
-        if user is None:
+        found = auth_service.find_token(db, token=header[7:].strip())
+        if found is None:
             raise Unauthenticated("unknown or revoked API token")
-        return user
+        token, token_user = found
+        if auth_service.touch_due(token):
+            _touch(request, db, token.id)
+        return token_user
     user_id = request.session.get("user_id")
     if user_id is None:
         return None
@@ -93,6 +103,20 @@ async def get_optional_user(request: Request, db: DbSession) -> User | None:
     if request.method in UNSAFE_METHODS:
         await check_csrf_form(request)
     return user
+
+
+def _touch(request: Request, db: Session, token_id: int) -> None:
+    # A request that writes records the use in its own transaction; a read does it apart, so
+    # that it stays a read (on SQLite, a read that turns into a write can meet a newer writer).
+    if request.method in UNSAFE_METHODS:
+        auth_service.touch_token(db, token_id=token_id)
+        return
+    try:
+        with request.app.state.writer_session_factory() as writer:
+            auth_service.touch_token(writer, token_id=token_id)
+            writer.commit()
+    except OperationalError:
+        log.info("token %s: last use not recorded (database busy)", token_id)
 
 
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]

@@ -95,7 +95,7 @@ def fresh_db_url(backend: str, tmp_path: Path, worker_tag: str) -> Iterator[str]
         url = create_pg_database(name)
     migrate.upgrade(url)
     engine = make_engine(url)
-    with unit_of_work(make_session_factory(engine)) as db:
+    with unit_of_work(make_session_factory(engine, writer=True)) as db:
         cities_service.seed_almaty(db)
     engine.dispose()
     yield url
@@ -106,7 +106,7 @@ def fresh_db_url(backend: str, tmp_path: Path, worker_tag: str) -> Iterator[str]
 def admin_token(db_url: str) -> str:
     """A committed admin user's API token."""
     engine = make_engine(db_url)
-    with unit_of_work(make_session_factory(engine)) as db:
+    with unit_of_work(make_session_factory(engine, writer=True)) as db:
         city = cities_service.get_by_slug_or_raise(db, slug="almaty")
         data = UserCreate(username="ops-admin", password="integration-pw", role=Role.admin)
         user = auth_service.create(db, scope=None, city=city, data=data)

@@ -178,16 +178,39 @@ def revoke_token(db: Session, *, scope: Scope, token_id: int) -> ApiToken:
     return token
 
 
-def user_for_token(db: Session, *, token: str) -> User | None:
-    """The active user an unrevoked API token belongs to, else None."""
+def find_token(db: Session, *, token: str) -> tuple[ApiToken, User] | None:
+    """An unrevoked API token and its active user, else None; changes nothing."""
     row = db.scalars(select(ApiToken).where(ApiToken.token_hash == _digest(token))).first()
     if row is None or row.revoked_at is not None:
         return None
     user = db.get(User, row.user_id)
     if user is None or not user.is_active:
         return None
-    now = utcnow()
-    # Written at most once a minute: a busy machine client must not turn reads into writes.
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
-        row.last_used_at = now
+    return row, user
+
+
+def touch_due(token: ApiToken) -> bool:
+    """Whether the token's ``last_used_at`` is worth writing again (at most once a minute).
+
+    A busy machine client must not turn every read into a write.
+    """
+    last = token.last_used_at
+    return last is None or (utcnow() - last).total_seconds() > 60
+
+
+def touch_token(db: Session, *, token_id: int) -> None:
+    """Record that a token was used now."""
+    token = db.get(ApiToken, token_id)
+    if token is not None:
+        token.last_used_at = utcnow()
+
+
+def user_for_token(db: Session, *, token: str) -> User | None:
+    """The active user an unrevoked API token belongs to (recording its use), else None."""
+    found = find_token(db, token=token)
+    if found is None:
+        return None
+    row, user = found
+    if touch_due(row):
+        touch_token(db, token_id=row.id)
     return user

@@ -9,9 +9,15 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """A session factory; objects stay usable after commit (pages render them afterwards)."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, writer: bool = False) -> sessionmaker[Session]:
+    """A session factory; objects stay usable after commit (pages render them afterwards).
+
+    ``writer`` sessions are for work that will write (jobs, requests that change something): on
+    SQLite they take the write lock when they begin (``BEGIN IMMEDIATE``), so two writers wait
+    for each other instead of one failing when its read snapshot turns out stale.
+    """
+    bind = engine.execution_options(begin_immediate=True) if writer else engine
+    return sessionmaker(bind=bind, expire_on_commit=False)
 
 
 @contextmanager

@@ -46,7 +46,7 @@ def add(company_slug: str, url: str, language: Language = None) -> None:
     """Register URL as the feed of COMPANY_SLUG in the default city (audited as "cli")."""
     settings = Settings()
     migrate.upgrade(settings.database_url)
-    factory = make_session_factory(make_engine(settings.database_url))
+    factory = make_session_factory(make_engine(settings.database_url), writer=True)
     try:
         with unit_of_work(factory) as db:
             city = cities_service.seed_almaty(db)
