@@ -37,7 +37,12 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """A session for one request: committed when the handler succeeds, else rolled back."""
+    """A session for one request: committed when the handler succeeds, else rolled back.
+
+    A read may still write a little bookkeeping (an API token's last use). On SQLite that write
+    can meet a newer writer and fail; the answer is already made, so only the bookkeeping is
+    dropped, never the answer.
+    """
     writes = request.method in UNSAFE_METHODS
     factory = (
         request.app.state.writer_session_factory if writes else request.app.state.session_factory
@@ -45,10 +50,16 @@ def get_db(request: Request) -> Iterator[Session]:
     with factory() as session:
         try:
             yield session
-            session.commit()
         except BaseException:
             session.rollback()
             raise
+        try:
+            session.commit()
+        except OperationalError:
+            session.rollback()
+            if writes:
+                raise
+            log.info("a read's bookkeeping write was dropped: the database was busy")
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -91,7 +102,7 @@ async def get_optional_user(request: Request, db: DbSession) -> User | None:
             raise Unauthenticated("unknown or revoked API token")
         token, token_user = found
         if auth_service.touch_due(token):
-            _touch(request, db, token.id)
+            auth_service.touch_token(db, token_id=token.id)
         return token_user
     user_id = request.session.get("user_id")
     if user_id is None:
@@ -103,20 +114,6 @@ async def get_optional_user(request: Request, db: DbSession) -> User | None:
     if request.method in UNSAFE_METHODS:
         await check_csrf_form(request)
     return user
-
-
-def _touch(request: Request, db: Session, token_id: int) -> None:
-    # A request that writes records the use in its own transaction; a read does it apart, so
-    # that it stays a read (on SQLite, a read that turns into a write can meet a newer writer).
-    if request.method in UNSAFE_METHODS:
-        auth_service.touch_token(db, token_id=token_id)
-        return
-    try:
-        with request.app.state.writer_session_factory() as writer:
-            auth_service.touch_token(writer, token_id=token_id)
-            writer.commit()
-    except OperationalError:
-        log.info("token %s: last use not recorded (database busy)", token_id)
 
 
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
