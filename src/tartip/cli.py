@@ -136,7 +136,7 @@ def demo(
     from tartip import demo as demo_setup
     from tartip.app import create_app
 
-    settings = _settings()
+    settings = _settings().model_copy(update={"simulate_scouts": True, "run_jobs_in_process": True})
     prepare_database(settings)
     simulator = demo_setup.start_simulator(
         host="127.0.0.1", port=simulator_port, vehicles=vehicles, seed=seed
@@ -155,11 +155,14 @@ def demo(
 
 def _print_demo_banner(url: str) -> None:
     from tartip.demo import DEMO_USERS
+    from tartip.ops.demo import DEMO_PASSWORD, DEMO_SCOUTS
 
     typer.echo("")
     typer.echo(f"Tartip demo: open {url} and sign in as one of these users")
     typer.echo("")
     for u in DEMO_USERS:
         typer.echo(f"  {u.username:<12} {u.password:<20} {u.role.value}")
+    names = ", ".join(s.username for s in DEMO_SCOUTS)
+    typer.echo(f"  simulated scouts at work ({DEMO_PASSWORD}): {names}")
     typer.echo("")
     typer.echo("Press Ctrl+C to stop.")

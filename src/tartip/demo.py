@@ -19,6 +19,7 @@ from tartip.cities.models import City
 from tartip.events import service as events_service
 from tartip.feeds import service as feeds_service
 from tartip.feeds.models import Feed
+from tartip.ops.demo import seed_demo_staff
 from tartip.zones.demo import seed_demo_zones
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ def seed_city(db: Session, city: City, *, simulator_base: str) -> None:
     seed_feeds(db, city, simulator_base)
     seed_demo_zones(db, city)
     events_service.seed_demo_event(db, city)
+    seed_demo_staff(db, city)
 
 
 def seed_users(db: Session, city: City) -> None:

@@ -8,6 +8,18 @@ from tartip.db.base import Base
 from tartip.events.models import CityEvent, CityEventZone
 from tartip.feeds.models import CompanyGeofence, Feed, FeedPull
 from tartip.fleet.models import Station, Vehicle, VehicleChange, VehicleType
+from tartip.ops.models import (
+    DamageReport,
+    Shift,
+    StaffProfile,
+    SyncAction,
+    Task,
+    TaskAssignment,
+    Team,
+    WorkLog,
+    WorkLogCount,
+    WorkPhoto,
+)
 from tartip.zones.models import Zone, ZoneVersion
 
 __all__ = [
@@ -31,4 +43,14 @@ __all__ = [
     "Violation",
     "Zone",
     "ZoneVersion",
+    "DamageReport",
+    "Shift",
+    "StaffProfile",
+    "SyncAction",
+    "Task",
+    "TaskAssignment",
+    "Team",
+    "WorkLog",
+    "WorkLogCount",
+    "WorkPhoto",
 ]

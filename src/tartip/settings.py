@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # The embedded default runs background jobs inside the web server; production runs
     # `tartip worker` as its own process and sets this to false.
     run_jobs_in_process: bool = True
+    # The demo's simulated scouts walk their routes and finish tasks (never on in production).
+    simulate_scouts: bool = False
 
     data_dir: Path = Field(default=Path("var"))
     log_level: str = "INFO"

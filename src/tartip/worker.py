@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import tartip.compliance.jobs  # noqa: F401 - registers the compliance evaluation
 import tartip.feeds.jobs  # noqa: F401 - registers the feed jobs
+import tartip.ops.jobs  # noqa: F401 - registers the field-operations jobs
 from tartip.cities import service as cities_service
 from tartip.core.jobs import REGISTRY, JobContext
 from tartip.feeds.http import make_client

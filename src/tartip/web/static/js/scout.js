@@ -8,7 +8,7 @@ import { openPhotoStore } from "./scout-store.js";
 const API = "/api/v1/ops";
 const QUEUE_KEY = "tartip.scout.queue.v1";
 const PHOTO_MAP_KEY = "tartip.scout.photos.v1";
-const COMPANIES_KEY = "tartip.scout.companies.v1";
+const COMPANIES_KEY = "tartip.scout.companies.v2";
 const REFRESH_MS = 20_000;
 const POSITION_EVERY_MS = 30_000;
 
@@ -122,8 +122,10 @@ async function flush() {
       saveQueue();
     }
   } catch (error) {
-    if (error.status >= 400 && error.status < 500 && error.status !== 408) {
-      state.error = error.message; // the batch itself was refused: drop its head, keep the rest
+    // Only a batch the server says is malformed is dropped (its head); anything else (no network,
+    // an expired session, a server error) keeps the queue for the next try: work is never lost.
+    state.error = error.message;
+    if (error.status === 422) {
       queue.shift();
       saveQueue();
     }
@@ -290,14 +292,15 @@ async function openFinish(task) {
   const dialog = document.getElementById("finish-dialog");
   const form = document.getElementById("finish-form");
   form.reset();
-  let prefill = { counts: {}, companies: JSON.parse(localStorage.getItem(COMPANIES_KEY) || "[]") };
+  const known = JSON.parse(localStorage.getItem(COMPANIES_KEY) || "{}");
+  let prefill = { counts: {}, companies: Object.keys(known), names: known };
   try {
     prefill = await api(`${API}/tasks/${task.id}/prefill`);
-    localStorage.setItem(COMPANIES_KEY, JSON.stringify(prefill.companies));
-  } catch (error) { /* offline: start from zero */ }
+    localStorage.setItem(COMPANIES_KEY, JSON.stringify(prefill.names));
+  } catch (error) { /* offline: start from zero with the companies seen last time */ }
   const box = document.getElementById("finish-counts");
   box.replaceChildren(...prefill.companies.flatMap((slug) => [
-    el("label", { for: `count-${slug}` }, slug),
+    el("label", { for: `count-${slug}` }, prefill.names?.[slug] || slug),
     el("input", { id: `count-${slug}`, name: `count:${slug}`, type: "number", min: "0", max: "500", inputmode: "numeric", value: String(prefill.counts[slug] || 0), dataset: { testid: `count-${slug}` } }),
   ]));
   form.onsubmit = async (event) => {
