@@ -63,7 +63,10 @@ def get_db(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-DbSession = Annotated[Session, Depends(get_db)]
+# Committed before the response is sent ("function" scope; FastAPI's default ends a yield
+# dependency after sending): a client that reads right after a 201 (the zone editor opening the
+# zone it saved) must find the row, and a failed commit must not follow a success response.
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def csrf_token(request: Request) -> str:

@@ -217,6 +217,37 @@ def test_vehicles_in_a_parking_place_are_no_clutter_and_thresholds_apply():
     assert len(run([], fleet(eight)).of_kind(VK.clutter)) == 1
 
 
+def test_a_stricter_clutter_count_in_a_duty_zone_applies_to_vehicles_standing_in_it():
+    rules = [rule(8, ZoneKind.duty, square(*C, 30))]
+    three = [near(0), near(3), near(-3)]
+    assert run(rules, fleet(three)).of_kind(VK.clutter) == []
+    per_kind = {kind_level("duty"): {"clutter_count": 2}}
+    (found,) = run(rules, fleet(three), overrides=per_kind).of_kind(VK.clutter)
+    assert (found.count, found.limit) == (3, 2.0)
+    # The same three vehicles outside the duty zone: the city's five holds.
+    away = [near(200), near(203), near(197)]
+    assert run(rules, fleet(away), overrides=per_kind).of_kind(VK.clutter) == []
+
+
+def test_a_zone_s_clutter_threshold_wins_over_its_kind_s_and_radius_widens():
+    east = offset(*C, 500, 0)
+    rules = [rule(8, ZoneKind.duty, square(*C, 60)), rule(9, ZoneKind.duty, square(*east, 60))]
+    overrides = {
+        kind_level("duty"): {"clutter_count": 2},
+        zone_level(8): {"clutter_count": 10},
+    }
+    three = [near(0), near(3), near(-3)]
+    assert run(rules, fleet(three), overrides=overrides).of_kind(VK.clutter) == []
+    in_nine = [near(500), near(503), near(497)]
+    assert len(run(rules, fleet(in_nine), overrides=overrides).of_kind(VK.clutter)) == 1
+    # Zone 8 with a 40 m radius and N = 2: three vehicles 30 m apart are a clutter.
+    wide = {zone_level(8): {"clutter_count": 2, "clutter_radius_m": 40}}
+    spread = [near(0), near(30), near(-30)]
+    assert run(rules, fleet(spread)).of_kind(VK.clutter) == []
+    (found,) = run(rules, fleet(spread), overrides=wide).of_kind(VK.clutter)
+    assert found.count == 3
+
+
 # Parked too long, disabled too long
 
 
@@ -229,6 +260,25 @@ def test_parked_too_long_per_vehicle_with_a_stricter_duty_zone():
         ("parked_too_long:v100", 2 * HOUR),
         ("parked_too_long:v102", 72 * HOUR),
     ]
+
+
+def test_a_parking_hub_may_allow_longer_than_the_city_its_own_value_wins():
+    rules = [rule(2, ZoneKind.parking, square(*C, 30), capacity=10)]
+    overrides = {kind_level("parking"): {"parked_too_long_s": 100 * HOUR}}
+    snapshot = fleet([near(0), near(500)], parked_h=[80, 80])
+    found = run(rules, snapshot, overrides=overrides).of_kind(VK.parked_too_long)
+    assert [(d.key, d.limit) for d in found] == [("parked_too_long:v101", 72 * HOUR)]
+
+
+def test_overlapping_zones_that_set_a_limit_the_strictest_wins():
+    rules = [rule(2, ZoneKind.duty, square(*C, 100)), rule(3, ZoneKind.slow, square(*C, 100))]
+    overrides = {
+        zone_level(2): {"disabled_too_long_s": 5 * HOUR},
+        zone_level(3): {"disabled_too_long_s": 1 * HOUR},
+    }
+    snapshot = fleet([near(0)], status=[DISABLED], disabled_h=[2])
+    (found,) = run(rules, snapshot, overrides=overrides).of_kind(VK.disabled_too_long)
+    assert found.limit == 1 * HOUR
 
 
 def test_a_disabled_vehicle_left_too_long():
@@ -254,6 +304,41 @@ def test_a_company_over_its_fleet_cap_in_the_city_and_in_a_zone():
         ("fleet_cap:c3", 2, 1.0),
         ("fleet_cap:z6:c1", 2, 1.0),
     ]
+
+
+def test_a_fleet_cap_per_zone_kind_caps_each_company_in_each_zone_not_the_city():
+    rules = [
+        rule(6, ZoneKind.duty, square(*C, 100)),
+        rule(7, ZoneKind.duty, square(*offset(*C, 1000, 0), 100), fleet_caps={JET: 5}),
+    ]
+    snapshot = fleet(
+        [near(0), near(30), near(60, company=WHOOSH), *[near(1000 + 10 * i, 0) for i in range(3)]]
+    )
+    overrides = {kind_level("duty"): {"fleet_cap": 1, "fleet_caps": {"whoosh": 3}}}
+    found = run(rules, snapshot, overrides=overrides).of_kind(VK.fleet_cap)
+    # Zone 6: Jet has 2 > 1; Whoosh 1 ≤ 3. Zone 7: its own cap of 5 for Jet wins over 1.
+    assert sorted((d.key, d.count, d.limit) for d in found) == [("fleet_cap:z6:c1", 2, 1.0)]
+    city_only = {"city": {"fleet_cap": 1}}
+    found = run(rules, snapshot, overrides=city_only).of_kind(VK.fleet_cap)
+    assert [d.key for d in found] == ["fleet_cap:c1"]  # no cap per zone from the city's
+
+
+def test_parking_required_per_zone_kind():
+    rules = [rule(8, ZoneKind.duty, square(*C, 100)), disc_rule(2, ZoneKind.parking, *C, 10.0)]
+    snapshot = fleet([near(0), near(50), near(900)])
+    assert run(rules, snapshot).detections == []
+    overrides = {kind_level("duty"): {"parking_required": True}}
+    assert kinds(run(rules, snapshot, overrides=overrides)) == {"outside_parking:z8:c1": 1}
+    off = {**overrides, zone_level(8): {"parking_required": False}}
+    assert run(rules, snapshot, overrides=off).detections == []
+
+
+def test_outside_the_service_area_uses_the_service_area_kind_s_wait():
+    rules = [rule(1, ZoneKind.service_area, square(*C, 100))]
+    snapshot = fleet([near(500)], parked_h=0.5)
+    assert kinds(run(rules, snapshot)) == {"outside_service_area:c1": 1}
+    overrides = {kind_level("service_area"): {"min_parked_s": HOUR}}
+    assert run(rules, snapshot, overrides=overrides).detections == []
 
 
 def test_outside_the_service_area_of_one_company():

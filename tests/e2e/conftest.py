@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from tartip.auth.enums import Role
 from tartip.cities import service as cities_service
+from tartip.cities.models import City
 from tartip.core.clock import utcnow
 from tartip.db import migrate
 from tartip.db.engine import make_engine
@@ -68,10 +69,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def seed(database_url: str, *, crowd: int = 0) -> Server:
+def seed(
+    database_url: str, *, crowd: int = 0, more: Callable[[Session, City], None] | None = None
+) -> Server:
     """Almaty, two users, a feed per company and a few vehicles each (one with a history).
 
-    ``crowd`` more Jet vehicles stand in a square kilometre south-west of the centre.
+    ``crowd`` more Jet vehicles stand in a square kilometre south-west of the centre; ``more``
+    adds a test module's own rows before the commit.
     """
     engine = make_engine(database_url)
     vehicles: dict[str, list[int]] = {}
@@ -120,6 +124,8 @@ def seed(database_url: str, *, crowd: int = 0) -> Server:
         if crowd:
             rows = [crowd_vehicle(first, jet_feed_id, i) for i in range(crowd)]
             db.execute(insert(Vehicle), rows)
+        if more is not None:
+            more(db, city)
         db.commit()
     engine.dispose()
     return Server("", "", vehicles, colours, names, history_id)
@@ -212,8 +218,13 @@ def server(
         database_url = create_pg_database(pg_name)
     try:
         migrate.upgrade(database_url)
-        # A test module asks for a crowded city with CROWD = n (the default seed has 12 vehicles).
-        seeded = seed(database_url, crowd=getattr(request.module, "CROWD", 0))
+        # A test module asks for a crowded city with CROWD = n (the default seed has 12 vehicles),
+        # and adds its own rows with seed_more(db, city).
+        seeded = seed(
+            database_url,
+            crowd=getattr(request.module, "CROWD", 0),
+            more=getattr(request.module, "seed_more", None),
+        )
         proc, base_url = start_server(database_url, workdir)
         try:
             yield replace(seeded, base_url=base_url, backend=request.param)

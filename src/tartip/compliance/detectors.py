@@ -300,18 +300,22 @@ def _over_limit(
 
 
 def _clutters(snapshot: FleetSnapshot, book: RuleBook, join: _Join) -> list[Detection]:
-    """More than N vehicles within R metres, outside parking places, anywhere in the city."""
-    city = book.city
+    """More than N vehicles within R metres, outside parking places, anywhere in the city.
+
+    N and R are the city's, or where a vehicle stands in zones that set them (per zone or zone
+    kind), the strictest of those zones' (the fewest vehicles, the widest radius).
+    """
+    city, n = book.city, len(snapshot)
     loose = np.flatnonzero(~join.in_parking).astype(np.int64)
-    groups = find_clutters(
-        snapshot.lon[loose],
-        snapshot.lat[loose],
-        radius_m=city.clutter_radius_m,
-        more_than=city.clutter_count,
-    )
+    count = _where_zones_set(n, join, city.clutter_count, book.clutter_count)[loose]
+    radius = _where_zones_set(
+        n, join, city.clutter_radius_m, book.clutter_radius_m, larger_is_stricter=True
+    )[loose]
     found = []
-    for local in groups:
-        members = loose[local]
+    for clutter in find_clutters(
+        snapshot.lon[loose], snapshot.lat[loose], radius_m=radius, more_than=count
+    ):
+        members = loose[clutter.members]
         companies = np.unique(snapshot.company[members])
         lon, lat = _centre(snapshot, members)
         cell_x = int(np.floor(lon * M_PER_DEG * np.cos(np.radians(lat)) / CLUTTER_KEY_CELL_M))
@@ -324,7 +328,7 @@ def _clutters(snapshot: FleetSnapshot, book: RuleBook, join: _Join) -> list[Dete
                 # A clutter of one company's vehicles is that company's; a mixed one is nobody's.
                 company_id=int(companies[0]) if len(companies) == 1 else None,
                 count=len(members),
-                limit=float(city.clutter_count),
+                limit=float(count[clutter.centres].min()),
                 vehicles=members,
                 lon=lon,
                 lat=lat,
@@ -338,8 +342,8 @@ def _standing_too_long(snapshot: FleetSnapshot, book: RuleBook, join: _Join) -> 
     """Single vehicles parked too long without a trip, or left disabled too long."""
     city = book.city
     n = len(snapshot)
-    parked_limit = _strictest(n, join, city.parked_too_long_s, book.parked_too_long_s)
-    disabled_limit = _strictest(n, join, city.disabled_too_long_s, book.disabled_too_long_s)
+    parked_limit = _where_zones_set(n, join, city.parked_too_long_s, book.parked_too_long_s)
+    disabled_limit = _where_zones_set(n, join, city.disabled_too_long_s, book.disabled_too_long_s)
     disabled = snapshot.status == DISABLED
     disabled_s = snapshot.at - snapshot.disabled_since
     found = []
@@ -366,15 +370,28 @@ def _standing_too_long(snapshot: FleetSnapshot, book: RuleBook, join: _Join) -> 
     return found
 
 
-def _strictest(
-    n: int, join: _Join, city_limit: float, zone_limits: NDArray[np.float64]
+def _where_zones_set(
+    n: int,
+    join: _Join,
+    city_value: float,
+    zone_values: NDArray[np.float64],
+    *,
+    larger_is_stricter: bool = False,
 ) -> NDArray[np.float64]:
-    """Each vehicle's limit: the city's, or the strictest of the zones it stands in."""
-    limits = np.full(n, city_limit)
-    stricter = zone_limits[join.zi] < city_limit
-    if stricter.any():  # most cities set none: skip the scatter over every pair
-        np.minimum.at(limits, join.vi[stricter], zone_limits[join.zi[stricter]])
-    return limits
+    """Each vehicle's value: the strictest set (not NaN) by the zones it stands in, else the city's.
+
+    A zone's value wins over the city's even where it is more lenient.
+    """
+    values = np.full(n, float(city_value))
+    if not len(zone_values) or np.isnan(zone_values).all():  # most cities set none: no scatter
+        return values
+    pick = ~np.isnan(zone_values[join.zi])
+    sign = -1.0 if larger_is_stricter else 1.0
+    best = np.full(n, np.inf)
+    np.minimum.at(best, join.vi[pick], sign * zone_values[join.zi[pick]])
+    set_here = np.isfinite(best)
+    values[set_here] = sign * best[set_here]
+    return values
 
 
 def _fleet_caps(snapshot: FleetSnapshot, book: RuleBook, join: _Join) -> list[Detection]:
@@ -387,11 +404,12 @@ def _fleet_caps(snapshot: FleetSnapshot, book: RuleBook, join: _Join) -> list[De
         cap = city.fleet_caps.get(slug, city.fleet_cap)
         if cap is not None and len(members) > cap:
             found += _per_company(snapshot, ViolationKind.fleet_cap, members, float(cap), 1)
-    capped = np.array(sorted(book.fleet_caps), dtype=np.int64)
+    capped = np.array(book.capped_zones(), dtype=np.int64)
     for z, in_zone in zip(capped, join.in_zones(capped), strict=True):
-        caps = book.fleet_caps[int(z)]
+        caps = book.zone_caps(int(z))
+        assert caps is not None
         for company_id, members in _groups(snapshot.company[in_zone], in_zone):
-            cap = caps.get(company_id)
+            cap = caps.for_company(company_id, snapshot.company_slugs.get(company_id, ""))
             if cap is not None and len(members) > cap:
                 found.append(
                     _zone_detection(
@@ -422,10 +440,15 @@ def _outside_service_area(snapshot: FleetSnapshot, book: RuleBook, join: _Join) 
         bound |= companies
     inside = np.zeros(len(snapshot), dtype=bool)
     inside[join.vi[book.of_kind(ZoneKind.service_area)[join.zi]]] = True
-    subject = ~inside & (join.parked_s >= book.city.min_parked_s)
+    # About service areas as a whole: the kind's thresholds (no single area to ask).
+    subject = ~inside & (join.parked_s >= book.service_area.min_parked_s)
     if bound is not None:
         subject &= np.isin(snapshot.company, list(bound))
     vehicles = np.flatnonzero(subject).astype(np.int64)
     return _per_company(
-        snapshot, ViolationKind.outside_service_area, vehicles, None, book.city.min_vehicles
+        snapshot,
+        ViolationKind.outside_service_area,
+        vehicles,
+        None,
+        book.service_area.min_vehicles,
     )

@@ -93,6 +93,7 @@ def evaluate(
         snapshot=snapshot,
         close_grace_s=book.city.close_grace_s,
         zone_names=names,
+        zone_close_grace_s=book.zone_close_grace_s,
     )
     _record_duty_loads(db, city_id=city.id, at=at, book=book, result=result)
     log.info(

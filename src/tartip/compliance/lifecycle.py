@@ -7,8 +7,9 @@ difference in a few bulk statements:
 - a detection with no open violation of its key opens one;
 - one whose count, threshold or vehicles changed (``fingerprint``) rewrites its row;
 - an open violation not detected is marked *clearing* (``cleared_at``); seen again within the
-  grace, it carries on; still clear after ``close_grace_s``, it closes, dated when it cleared.
-  The grace keeps a count that wobbles around a limit from opening a new violation each poll;
+  grace, it carries on; still clear after ``close_grace_s`` (its zone's, where the city set one
+  for the zone or its kind), it closes, dated when it cleared. The grace keeps a count that
+  wobbles around a limit from opening a new violation each poll;
 - ``last_seen_at`` of unchanged open violations is moved on at most once a minute, so a quiet
   city does not rewrite every open row at every poll.
 """
@@ -155,6 +156,7 @@ def _open_rows(db: Session, city_id: int) -> dict[str, Any]:
         _V.c.id,
         _V.c.key,
         _V.c.kind,
+        _V.c.zone_id,
         _V.c.fingerprint,
         _V.c.cleared_at,
         _V.c.max_count,
@@ -173,8 +175,13 @@ def reconcile(
     snapshot: FleetSnapshot,
     close_grace_s: float,
     zone_names: Mapping[int, str] | None = None,
+    zone_close_grace_s: Mapping[int, float] | None = None,
 ) -> Outcome:
-    """Bring the city's violations in line with what one evaluation at ``at`` detected."""
+    """Bring the city's violations in line with what one evaluation at ``at`` detected.
+
+    ``zone_close_grace_s`` gives the grace of a zone's violations where it is not
+    ``close_grace_s`` (the city's).
+    """
     names = zone_names or {}
     open_rows = _open_rows(db, city_id)
     _match_clutters(detections, open_rows)
@@ -196,7 +203,9 @@ def reconcile(
             rewrites.append({"b_id": row.id, **{f"b_{k}": v for k, v in values.items()}})
         elif row.cleared_at is not None:
             resumed.append(row.id)
-    clearing, closing = _gone(open_rows, seen, at=at, grace_s=close_grace_s)
+    clearing, closing = _gone(
+        open_rows, seen, at=at, grace_s=close_grace_s, zone_grace_s=zone_close_grace_s or {}
+    )
     _write(db, city_id, at, inserts, rewrites, resumed, clearing, closing)
     outcome.opened, outcome.updated, outcome.resumed = len(inserts), len(rewrites), len(resumed)
     outcome.clearing, outcome.closed = len(clearing), len(closing)
@@ -228,7 +237,12 @@ def _new_row(
 
 
 def _gone(
-    open_rows: Mapping[str, Any], seen: set[str], *, at: datetime, grace_s: float
+    open_rows: Mapping[str, Any],
+    seen: set[str],
+    *,
+    at: datetime,
+    grace_s: float,
+    zone_grace_s: Mapping[int, float],
 ) -> tuple[list[int], list[int]]:
     """Open violations not seen now: those starting to clear, and those clear for the grace."""
     clearing: list[int] = []
@@ -238,7 +252,7 @@ def _gone(
             continue
         if row.cleared_at is None:
             clearing.append(row.id)
-        elif (at - row.cleared_at).total_seconds() >= grace_s:
+        elif (at - row.cleared_at).total_seconds() >= zone_grace_s.get(row.zone_id, grace_s):
             closing.append(row.id)
     return clearing, closing
 

@@ -8,7 +8,9 @@ not compiled in: ``active(at)`` asks each scheduled rule at every run.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -80,8 +82,7 @@ class RuleBook:
         self.zone_thresholds = per_zone
         self.min_parked_s = np.array([t.min_parked_s for t in per_zone], dtype=np.float64)
         self.min_vehicles = np.array([t.min_vehicles for t in per_zone], dtype=np.int64)
-        self.parked_too_long_s = np.array([t.parked_too_long_s for t in per_zone], dtype=float)
-        self.disabled_too_long_s = np.array([t.disabled_too_long_s for t in per_zone], dtype=float)
+        self.close_grace_s = np.array([t.close_grace_s for t in per_zone], dtype=np.float64)
         self.capacity_limit = np.array(
             [
                 NONE if r.capacity is None else r.capacity + t.capacity_tolerance
@@ -92,6 +93,58 @@ class RuleBook:
         self.target_load = np.array(
             [_target(r, t) for r, t in zip(self.rules, per_zone, strict=True)], dtype=np.int64
         )
+        # Each zone's grace before its violations close, where it is not the city's.
+        self.zone_close_grace_s = {
+            int(z): float(g)
+            for z, g in zip(self.zone_id, self.close_grace_s, strict=True)
+            if g != self.city.close_grace_s
+        }
+        # Rules about the kind as a whole: vehicles outside every service area.
+        self.service_area = self.thresholds.for_kind(ZoneKind.service_area)
+        self._compile_zone_settings()
+
+    def _compile_zone_settings(self) -> None:
+        """Values only a zone or its kind sets: NaN (or absent) where neither does."""
+        by_kind: dict[str, dict[str, Any]] = {}
+        own: list[dict[str, Any]] = []
+        for r in self.rules:
+            if self.thresholds.has_zone_override(r.zone_id):
+                own.append(self.thresholds.set_in_zone(zone_id=r.zone_id, kind=r.kind))
+            else:
+                if r.kind not in by_kind:
+                    by_kind[r.kind] = self.thresholds.set_in_zone(zone_id=r.zone_id, kind=r.kind)
+                own.append(by_kind[r.kind])
+
+        def column(name: str) -> NDArray[np.float64]:
+            return np.array([float(o.get(name, np.nan)) for o in own], dtype=np.float64)
+
+        self.parked_too_long_s = column("parked_too_long_s")
+        self.disabled_too_long_s = column("disabled_too_long_s")
+        self.clutter_count = column("clutter_count")
+        self.clutter_radius_m = column("clutter_radius_m")
+        self.parking_required |= np.array(
+            [bool(o.get("parking_required", False)) for o in own], dtype=bool
+        )
+        # Caps on each company inside a zone: the zone's own caps first (by company id), then
+        # the ``fleet_caps`` (by slug) and ``fleet_cap`` its kind or itself set.
+        self.threshold_caps: dict[int, ZoneCaps] = {
+            i: ZoneCaps(o.get("fleet_cap"), o.get("fleet_caps") or {})
+            for i, o in enumerate(own)
+            if o.get("fleet_cap") is not None or o.get("fleet_caps")
+        }
+
+    def zone_caps(self, z: int) -> ZoneCaps | None:
+        """The per-company caps in the rule at index ``z``, if any."""
+        own = self.fleet_caps.get(z)
+        set_by_threshold = self.threshold_caps.get(z)
+        if own is None:
+            return set_by_threshold
+        base = set_by_threshold or ZoneCaps(None, {})
+        return ZoneCaps(base.cap, base.by_slug, own)
+
+    def capped_zones(self) -> list[int]:
+        """Indices of rules that cap the companies' vehicles inside them."""
+        return sorted(set(self.fleet_caps) | set(self.threshold_caps))
 
     def active(self, at: datetime) -> NDArray[np.bool_]:
         """Which rules apply at ``at``: all but scheduled ones outside their hours or period."""
@@ -104,6 +157,22 @@ class RuleBook:
         """Which rules are of ``kind``."""
         found: NDArray[np.bool_] = self.kind == KIND_CODE[kind]
         return found
+
+
+@dataclass(frozen=True)
+class ZoneCaps:
+    """How many vehicles each company may have inside one zone."""
+
+    cap: int | None
+    by_slug: Mapping[str, int]
+    by_company: Mapping[int, int] = field(default_factory=dict)
+
+    def for_company(self, company_id: int, slug: str) -> int | None:
+        """The cap of one company: the zone's own, else by slug, else the one for all."""
+        found = self.by_company.get(company_id)
+        if found is not None:
+            return found
+        return self.by_slug.get(slug, self.cap)
 
 
 def _target(rule: ZoneRule, thresholds: Thresholds) -> int:

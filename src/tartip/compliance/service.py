@@ -8,6 +8,7 @@ representatives, as a rival's rows are (``NotFound``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +27,14 @@ from tartip.compliance import reading
 from tartip.compliance.enums import ViolationKind
 from tartip.compliance.index import ZoneIndex, ZoneShape
 from tartip.compliance.models import ComplianceThreshold, DutyZoneLoad, Violation
-from tartip.compliance.thresholds import CITY, KIND_PREFIX, ZONE_PREFIX, Thresholds
+from tartip.compliance.thresholds import (
+    CITY,
+    DEFAULTS,
+    KIND_PREFIX,
+    ZONE_PREFIX,
+    ThresholdBook,
+    Thresholds,
+)
 from tartip.core.clock import utcnow
 from tartip.core.errors import Forbidden, InvalidInput, NotFound, Problem
 from tartip.zones import service as zones_service
@@ -34,6 +42,8 @@ from tartip.zones.enums import ZoneKind
 from tartip.zones.models import Zone
 
 THRESHOLD_EDITORS = (Role.supervisor,)  # and admins
+# City bodies read the thresholds (they are the city's rules); field staff and companies do not.
+THRESHOLD_READERS = (Role.supervisor, Role.city_viewer)  # and admins
 
 
 @dataclass(frozen=True)
@@ -157,12 +167,12 @@ class ThresholdSettings:
 
 def _require_staff(scope: Scope) -> None:
     if not scope.is_operator_staff:
-        raise Forbidden("only the unified operator's staff see detection thresholds")
+        raise Forbidden("only the unified operator's staff see the duty-zone board")
 
 
 def list_thresholds(db: Session, *, scope: Scope) -> ThresholdSettings:
     """The detection thresholds of the caller's city: defaults and overrides."""
-    _require_staff(scope)
+    scope.require(*THRESHOLD_READERS)
     stmt = (
         select(ComplianceThreshold)
         .where(ComplianceThreshold.city_id == scope.city_id)
@@ -171,17 +181,38 @@ def list_thresholds(db: Session, *, scope: Scope) -> ThresholdSettings:
     return ThresholdSettings(defaults=Thresholds(), overrides=list(db.scalars(stmt)))
 
 
-def _check_level(level: str) -> None:
+def _check_level(db: Session, *, scope: Scope, level: str) -> Zone | None:
+    """Refuse an unknown level; the zone of a ``zone:<id>`` level (of the caller's city)."""
     kinds = {k.value for k in ZoneKind}
+    zone_id = level[len(ZONE_PREFIX) :] if level.startswith(ZONE_PREFIX) else ""
     ok = (
         level == CITY
         or (level.startswith(KIND_PREFIX) and level[len(KIND_PREFIX) :] in kinds)
-        or (level.startswith(ZONE_PREFIX) and level[len(ZONE_PREFIX) :].isdigit())
+        or zone_id.isdigit()
     )
     if not ok:
         raise InvalidInput(
             f"unknown threshold level {level!r}",
             problems=[Problem("path.level", "use city, kind:<zone kind> or zone:<zone id>")],
+        )
+    if not zone_id:
+        return None
+    zone = zones_service.get(db, scope=scope, zone_id=int(zone_id))
+    if zone is None:
+        raise InvalidInput(
+            f"no zone {zone_id} in this city",
+            problems=[Problem("path.level", "pick one of the city's zones")],
+        )
+    return zone
+
+
+def _check_companies(db: Session, *, scope: Scope, slugs: Iterable[str]) -> None:
+    known = set(db.scalars(select(Company.slug).where(Company.city_id == scope.city_id)))
+    unknown = sorted(set(slugs) - known)
+    if unknown:
+        raise InvalidInput(
+            "thresholds are not valid",
+            problems=[Problem(f"fleet_caps.{s}", "no such company in this city") for s in unknown],
         )
 
 
@@ -190,12 +221,13 @@ def set_thresholds(
 ) -> ComplianceThreshold:
     """Replace the city's overrides at ``level`` with ``values`` (only the changed fields)."""
     scope.require(*THRESHOLD_EDITORS)
-    _check_level(level)
+    _check_level(db, scope=scope, level=level)
     try:
-        Thresholds.model_validate(values)
+        checked = Thresholds.model_validate(values)
     except ValidationError as exc:
         problems = [Problem(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]
         raise InvalidInput("thresholds are not valid", problems=problems) from exc
+    _check_companies(db, scope=scope, slugs=checked.fleet_caps)
     row = db.scalars(
         select(ComplianceThreshold).where(
             ComplianceThreshold.city_id == scope.city_id, ComplianceThreshold.level == level
@@ -218,6 +250,50 @@ def set_thresholds(
         after=dict(values),
     )
     return row
+
+
+@dataclass(frozen=True)
+class ThresholdLevel:
+    """One level's own overrides, and what holds there without them (the next level up)."""
+
+    level: str
+    values: dict[str, Any]
+    inherited: Thresholds
+    zone: Zone | None = None
+
+
+@dataclass(frozen=True)
+class ThresholdOverview:
+    """What the thresholds page shows: defaults, overrides, one level chosen, zones to choose."""
+
+    settings: ThresholdSettings
+    chosen: ThresholdLevel
+    zones: list[Zone]
+
+    @property
+    def city(self) -> Thresholds:
+        """The values that hold where no zone kind or zone sets its own."""
+        return _book_of(self.settings.overrides).city()
+
+
+def _book_of(overrides: list[ComplianceThreshold]) -> ThresholdBook:
+    return ThresholdBook(overrides={o.level: dict(o.values) for o in overrides})
+
+
+def threshold_overview(db: Session, *, scope: Scope, level: str = CITY) -> ThresholdOverview:
+    """The thresholds page for the caller: every level, and ``level``'s values to edit."""
+    settings = list_thresholds(db, scope=scope)
+    zone = _check_level(db, scope=scope, level=level)
+    book = _book_of(settings.overrides)
+    if level == CITY:
+        inherited = DEFAULTS
+    elif zone is not None:
+        inherited = book.for_kind(zone.kind)
+    else:
+        inherited = book.city()
+    chosen = ThresholdLevel(level, dict(book.overrides.get(level, {})), inherited, zone)
+    zones, _total = zones_service.list_zones(db, scope=scope)
+    return ThresholdOverview(settings=settings, chosen=chosen, zones=zones)
 
 
 @dataclass

@@ -3,13 +3,21 @@
 A value is looked up from the most specific level that sets it: the zone, then its zone kind, then
 the city, then the defaults below. Overrides are partial (only the fields a city changed) and are
 stored as JSON in ``compliance_threshold`` rows; ``Thresholds`` validates them.
+
+Two kinds of lookup serve the detectors (docs/compliance.md, "Thresholds"):
+
+- ``for_zone`` — every value for a rule judged *in one zone* (a no-parking area's wait, a parking
+  place's tolerance, the grace of that zone's violations): zone → kind → city → defaults;
+- ``set_in_zone`` — only what the zone or its kind sets, for values a vehicle carries with it
+  wherever it stands (parked too long, clutters) and for zone caps: where no zone it stands in
+  sets one, the city's value holds, and a city-wide fleet cap is never read as a cap per zone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 CITY = "city"
 KIND_PREFIX = "kind:"
 ZONE_PREFIX = "zone:"
+NonNegative = Annotated[int, Field(ge=0)]
 
 
 class Thresholds(BaseModel):
@@ -35,6 +44,7 @@ class Thresholds(BaseModel):
     )
     clutter_count: int = Field(5, ge=1, description="A clutter is more than this many vehicles")
     clutter_radius_m: float = Field(15.0, gt=0, le=200, description="…within this many metres")
+    # Per kind or zone, the fleet caps below cap each company inside every such zone.
     parked_too_long_s: float = Field(
         72 * 3600.0, gt=0, description="Standing without a trip longer than this is a violation"
     )
@@ -44,12 +54,14 @@ class Thresholds(BaseModel):
     target_load: int | None = Field(
         None, ge=0, description="A duty zone's target load when the zone sets none"
     )
-    fleet_cap: int | None = Field(None, ge=0, description="Vehicles each company may have")
-    fleet_caps: dict[str, int] = Field(
+    fleet_cap: int | None = Field(
+        None, ge=0, description="Vehicles each company may have (in the city, or in each zone)"
+    )
+    fleet_caps: dict[str, NonNegative] = Field(
         default_factory=dict, description="Vehicles a company may have, by company slug"
     )
     parking_required: bool = Field(
-        False, description="Vehicles may be left only in parking places, everywhere in the city"
+        False, description="Vehicles may be left only in parking places (everywhere, or in zones)"
     )
     close_grace_s: float = Field(
         120.0, ge=0, description="A violation closes after its condition stays clear this long"
@@ -86,6 +98,22 @@ class ThresholdBook:
             self.overrides.get(kind_level(kind)),
             self.overrides.get(zone_level(zone_id)),
         )
+
+    def for_kind(self, kind: str) -> Thresholds:
+        """The thresholds of a zone kind (for rules about the kind as a whole, not one zone)."""
+        return _merge(self.overrides.get(CITY), self.overrides.get(kind_level(kind)))
+
+    def set_in_zone(self, *, zone_id: int, kind: str) -> dict[str, Any]:
+        """Only the values the zone or its kind sets (the zone's winning), without the city's."""
+        values: dict[str, Any] = {}
+        for level in (kind_level(kind), zone_level(zone_id)):
+            layer = self.overrides.get(level)
+            if layer:
+                values.update(layer)
+        if not values:
+            return values
+        typed = Thresholds.model_validate(values)  # the stored JSON, as typed values
+        return {name: getattr(typed, name) for name in values}
 
     def has_zone_override(self, zone_id: int) -> bool:
         """Whether this zone has thresholds of its own."""

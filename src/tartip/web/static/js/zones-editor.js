@@ -14,15 +14,22 @@ const [lat, lon] = mapEl.dataset.center.split(",").map(Number);
 const map = L.map(mapEl).setView([lat, lon], 15);
 L.tileLayer(mapEl.dataset.tileUrl, { attribution: mapEl.dataset.tileAttribution, maxZoom: 19 }).addTo(map);
 const shapes = L.featureGroup().addTo(map);
+const SHAPE_CLASS = "zone-shape";
+
+// Marks a shape of the zone (its SVG path), so styles and tests can tell it from other layers.
+function addShape(layer) {
+  shapes.addLayer(layer);
+  layer.getElement?.()?.classList.add(SHAPE_CLASS);
+}
 
 // The zone as drawn: a circle for a point with a radius, else the polygon's layers.
 function load() {
   if (!zone) return;
   const g = zone.geometry;
   if (g.type === "Point") {
-    shapes.addLayer(L.circle([g.coordinates[1], g.coordinates[0]], { radius: zone.radius_m }));
+    addShape(L.circle([g.coordinates[1], g.coordinates[0]], { radius: zone.radius_m }));
   } else {
-    L.geoJSON(g).eachLayer((layer) => shapes.addLayer(layer));
+    L.geoJSON(g).eachLayer(addShape);
   }
   map.fitBounds(shapes.getBounds(), { maxZoom: 18, padding: [30, 30] });
 }
@@ -44,7 +51,7 @@ function setupDrawing() {
   map.on("pm:create", ({ layer }) => {
     shapes.clearLayers();
     map.removeLayer(layer);
-    shapes.addLayer(layer);
+    addShape(layer);
     if (layer instanceof L.Circle) form.elements.radius_m.value = Math.round(layer.getRadius());
   });
 }
@@ -139,3 +146,4 @@ if (canEdit) {
     button.addEventListener("click", () => act(button.dataset.action));
   }
 }
+mapEl.dataset.ready = "true";
