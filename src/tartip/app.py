@@ -25,12 +25,14 @@ from tartip.db.engine import make_engine
 from tartip.db.session import make_session_factory
 from tartip.events import api as events_api
 from tartip.events import pages as events_pages
+from tartip.events import service as events_service
 from tartip.feeds import api as feeds_api
 from tartip.feeds import pages as feeds_pages
 from tartip.fleet import api as fleet_api
 from tartip.fleet import pages as fleet_pages
 from tartip.ops import api as ops_api
 from tartip.ops import pages as ops_pages
+from tartip.ops.pages_staff import EventOptions
 from tartip.settings import Settings
 from tartip.web.templating import STATIC_DIR, render
 from tartip.worker import Worker, start_in_thread
@@ -75,6 +77,9 @@ def create_app(settings: Settings, *, run_jobs: bool | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = session_factory
     app.state.writer_session_factory = writer_session_factory
+    # The roster offers mass events for event duty; ops may not import events, so it is given this.
+    event_options: EventOptions = events_service.duty_options
+    app.state.event_options = event_options
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

@@ -289,6 +289,7 @@ def test_the_console_day_view_and_roster_for_a_supervisor(
     zone = make_duty_zone(db, city, name="Panfilov")
     make_shift(db, city, scout, zones=[zone])
     builders.login(app_client, lead.username)
+    app_client.headers["accept-language"] = "en"
     assert 'data-testid="ops-console"' in app_client.get("/ops").text
     day = app_client.get("/ops/day?day=2026-06-30")
     assert day.status_code == 200 and 'data-testid="day-total">0<' in day.text
@@ -296,14 +297,14 @@ def test_the_console_day_view_and_roster_for_a_supervisor(
     assert roster.status_code == 200 and "Panfilov" in roster.text
     token = roster.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     other = make_staff(db, city)
+    today = utcnow().date().isoformat()
     added = app_client.post(
         "/ops/roster",
         data={
             "csrf_token": token,
             "user_id": str(other.id),
-            "day": utcnow().date().isoformat(),
-            "starts": "22:00",
-            "ends": "06:00",
+            "starts_at": f"{today}T22:00",
+            "ends_at": f"{today}T23:59",
             "zone_ids": [str(zone.id)],
             "city_event_id": "",
         },
@@ -315,13 +316,12 @@ def test_the_console_day_view_and_roster_for_a_supervisor(
         data={
             "csrf_token": token,
             "user_id": str(other.id),
-            "day": utcnow().date().isoformat(),
-            "starts": "23:00",
-            "ends": "01:00",
+            "starts_at": f"{today}T23:00",
+            "ends_at": f"{today}T23:30",
         },
         follow_redirects=False,
     )
-    assert clash.status_code == 422 and "already has shift" in clash.text
+    assert clash.status_code == 409 and "already has a shift at that time" in clash.text
 
 
 def test_task_filters(app_client: TestClient, db: Session, city: City):
@@ -334,3 +334,44 @@ def test_task_filters(app_client: TestClient, db: Session, city: City):
     assert app_client.get(f"{API}/tasks?company=jet", headers=boss).json()["total"] == 1
     assert app_client.get(f"{API}/tasks?state=done&state=new", headers=boss).json()["total"] == 1
     assert app_client.get(f"{API}/tasks?scout_id={scout.id}", headers=boss).json()["total"] == 1
+
+
+def test_refused_shifts_and_teams_name_their_field(app_client: TestClient, db: Session, city: City):
+    lead, scout = make_staff(db, city, Role.supervisor), make_staff(db, city)
+    boss = auth(db, lead)
+    now = utcnow()
+    body = {
+        "user_id": scout.id,
+        "starts_at": (now + timedelta(hours=2)).isoformat(),
+        "ends_at": (now + timedelta(hours=1)).isoformat(),
+    }
+    backwards = app_client.post(f"{API}/shifts", json=body, headers=boss)
+    assert backwards.status_code == 422
+    assert backwards.json()["problems"] == [
+        {"where": "ends_at", "message": "The shift must end after it starts."}
+    ]
+    body["ends_at"] = (now + timedelta(hours=6)).isoformat()
+    made = ShiftRead.model_validate(
+        app_client.post(f"{API}/shifts", json=body, headers=boss).json()
+    )
+    clash = app_client.post(f"{API}/shifts", json=body, headers=boss)
+    assert clash.status_code == 409 and clash.json()["problems"][0]["where"] == "starts_at"
+    moved = app_client.patch(
+        f"{API}/shifts/{made.id}",
+        json={"ends_at": (now + timedelta(hours=7)).isoformat(), "note": "longer"},
+        headers=boss,
+    )
+    assert ShiftRead.model_validate(moved.json()).note == "longer"
+    team = TeamRead.model_validate(
+        app_client.post(f"{API}/teams", json={"name": "Centre"}, headers=boss).json()
+    )
+    renamed = app_client.patch(f"{API}/teams/{team.id}", json={"name": "Almaly"}, headers=boss)
+    assert renamed.status_code == 200 and TeamRead.model_validate(renamed.json()).name == "Almaly"
+    me = auth(db, scout)
+    assert (
+        app_client.patch(f"{API}/teams/{team.id}", json={"name": "x"}, headers=me).status_code
+        == 403
+    )
+    assert app_client.delete(f"{API}/shifts/{made.id}", headers=me).status_code == 403
+    bad_phone = app_client.patch(f"{API}/staff/{scout.id}", json={"phone": "call me"}, headers=boss)
+    assert bad_phone.status_code == 422

@@ -1,4 +1,4 @@
-"""The HTML pages of mass events: upcoming and current events, planning one, and its zones.
+"""The HTML pages of mass events: upcoming and current events, planning one, its zones and staff.
 
 Forms post to these pages (with the CSRF token); times are typed and shown in city time.
 """
@@ -90,12 +90,13 @@ async def plan_event(
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
 def event_page(page: Page, db: DbSession, event_id: int) -> Response:
-    """One event: its times, its zones and when they switch on and off."""
+    """One event: its times, its zones, and (for the operator's staff) who is on duty there."""
     scope = page.require_user()
     event = events_service.get_or_raise(db, scope=scope, event_id=event_id)
     context = {
         "event": present.event_read(db, event, scope=scope, at=utcnow()),
         "can_edit": scope.role in (Role.admin, Role.supervisor),
+        "duty": present.event_duty(db, event, scope=scope, timezone=page.city.timezone),
     }
     return page.render("events/detail.html", context)
 

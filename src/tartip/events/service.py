@@ -24,6 +24,7 @@ from tartip.events.enums import EventState, EventZoneRole
 from tartip.events.models import CityEvent, CityEventZone
 from tartip.events.schemas import CityEventCreate, CityEventUpdate
 from tartip.events.template import template_zones
+from tartip.ops.schemas import EventOption
 from tartip.zones import service as zones_service
 from tartip.zones.enums import ZonePhase
 from tartip.zones.models import Zone
@@ -96,6 +97,16 @@ def list_events(
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(db.scalars(stmt)), total
+
+
+def duty_options(db: Session, *, scope: Scope) -> list[EventOption]:
+    """Events the roster offers for event duty: current and upcoming ones, soonest first."""
+    events, _total = list_events(
+        db, scope=scope, states=[EventState.current, EventState.upcoming], limit=100
+    )
+    return [
+        EventOption(id=e.id, name=e.name, starts_at=e.starts_at, ends_at=e.ends_at) for e in events
+    ]
 
 
 def list_zones(db: Session, *, scope: Scope, event_id: int) -> list[tuple[CityEventZone, Zone]]:

@@ -15,7 +15,7 @@ from tartip.cities import service as cities_service
 from tartip.core.errors import NotFound
 from tartip.core.schemas import ErrorBody
 from tartip.deps import CurrentScope, DbSession, Paging
-from tartip.ops import present, staff
+from tartip.ops import present, roster, staff
 from tartip.ops import service as tasks_service
 from tartip.ops.schemas import (
     CheckIn,
@@ -30,6 +30,7 @@ from tartip.ops.schemas import (
     StaffUpdate,
     TeamCreate,
     TeamRead,
+    TeamUpdate,
 )
 
 router = APIRouter(
@@ -77,6 +78,12 @@ def create_team(db: DbSession, scope: CurrentScope, data: TeamCreate) -> TeamRea
     return TeamRead.model_validate(staff.create_team(db, scope=scope, name=data.name))
 
 
+@router.patch("/ops/teams/{team_id}", response_model=TeamRead)
+def update_team(db: DbSession, scope: CurrentScope, team_id: int, data: TeamUpdate) -> TeamRead:
+    """Rename a team (supervisors)."""
+    return TeamRead.model_validate(staff.update_team(db, scope=scope, team_id=team_id, data=data))
+
+
 @router.get("/ops/staff", response_model=list[StaffRead])
 def list_staff(db: DbSession, scope: CurrentScope) -> list[StaffRead]:
     """Field staff with their profiles and whether they are on shift and checked in now."""
@@ -118,7 +125,7 @@ def list_shifts(
 ) -> ShiftPage:
     """The roster of one day in city time (field staff see their own shifts)."""
     since, until = _day_bounds(db, scope, day)
-    shifts, total = staff.list_shifts(
+    shifts, total = roster.list_shifts(
         db, scope=scope, since=since, until=until, user_id=user_id, city_event_id=city_event_id,
         offset=paging.offset, limit=paging.size,
     )  # fmt: skip
@@ -129,28 +136,28 @@ def list_shifts(
 @router.post("/ops/shifts", response_model=ShiftRead, status_code=201)
 def create_shift(db: DbSession, scope: CurrentScope, data: ShiftCreate) -> ShiftRead:
     """Put a person on the roster (supervisors); ``city_event_id`` marks event duty."""
-    shift = staff.create_shift(db, scope=scope, data=data)
+    shift = roster.create_shift(db, scope=scope, data=data)
     return present.shift_reads(db, scope=scope, shifts=[shift])[0]
 
 
 @router.get("/ops/shifts/{shift_id}", response_model=ShiftRead)
 def read_shift(db: DbSession, scope: CurrentScope, shift_id: int) -> ShiftRead:
     """One shift."""
-    shift = staff.get_shift_or_raise(db, scope=scope, shift_id=shift_id)
+    shift = roster.get_shift_or_raise(db, scope=scope, shift_id=shift_id)
     return present.shift_reads(db, scope=scope, shifts=[shift])[0]
 
 
 @router.patch("/ops/shifts/{shift_id}", response_model=ShiftRead)
 def update_shift(db: DbSession, scope: CurrentScope, shift_id: int, data: ShiftUpdate) -> ShiftRead:
     """Move a shift or change its duty zones (supervisors)."""
-    shift = staff.update_shift(db, scope=scope, shift_id=shift_id, data=data)
+    shift = roster.update_shift(db, scope=scope, shift_id=shift_id, data=data)
     return present.shift_reads(db, scope=scope, shifts=[shift])[0]
 
 
 @router.delete("/ops/shifts/{shift_id}", response_model=ShiftRead)
 def cancel_shift(db: DbSession, scope: CurrentScope, shift_id: int) -> ShiftRead:
     """Take a shift off the roster (supervisors)."""
-    shift = staff.cancel_shift(db, scope=scope, shift_id=shift_id)
+    shift = roster.cancel_shift(db, scope=scope, shift_id=shift_id)
     return present.shift_reads(db, scope=scope, shifts=[shift])[0]
 
 

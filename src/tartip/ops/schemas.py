@@ -24,6 +24,8 @@ Lon = Field(ge=-180, le=180)
 Lat = Field(ge=-90, le=90)
 # Counts a scout may record for one task and one company: a clutter rarely exceeds a few dozen.
 MAX_COUNT = 500
+# A phone number as people type it: digits, spaces, "+", "-" and brackets (or nothing).
+PHONE_PATTERN = r"^\s*(\+?[0-9][0-9 ()\-]{3,30})?\s*$"
 
 
 class Position(TartipModel):
@@ -39,6 +41,12 @@ class TeamCreate(TartipModel):
     name: str = Field(min_length=1, max_length=200)
 
 
+class TeamUpdate(TartipModel):
+    """A team's new name."""
+
+    name: str = Field(min_length=1, max_length=200)
+
+
 class TeamRead(TartipModel):
     """A team."""
 
@@ -47,11 +55,11 @@ class TeamRead(TartipModel):
 
 
 class StaffUpdate(TartipModel):
-    """Changes to a person's field profile (every field optional)."""
+    """Changes to a person's field profile (every field optional; a null team leaves the team)."""
 
     team_id: int | None = None
     travel_mode: TravelMode | None = None
-    phone: str | None = Field(default=None, max_length=32)
+    phone: str | None = Field(default=None, max_length=32, pattern=PHONE_PATTERN)
 
 
 class StaffRead(TartipModel):
@@ -91,12 +99,21 @@ class ShiftCreate(TartipModel):
 
 
 class ShiftUpdate(TartipModel):
-    """Changes to a shift (every field optional)."""
+    """Changes to a shift (every field optional; a null ``city_event_id`` ends event duty)."""
 
+    user_id: int | None = None
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     zone_ids: list[int] | None = None
+    city_event_id: int | None = None
     note: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give a time zone offset, e.g. 2026-06-30T09:00:00+05:00")
+        return value
 
 
 class ShiftRead(TartipModel):
@@ -123,6 +140,15 @@ class ShiftPage(TartipModel):
     total: int
     page: int
     size: int
+
+
+class EventOption(TartipModel):
+    """A mass event the roster offers for event duty (supplied by the events domain)."""
+
+    id: int
+    name: str
+    starts_at: datetime
+    ends_at: datetime
 
 
 class CheckIn(TartipModel):

@@ -1,8 +1,7 @@
-"""Use cases of staff and shifts: profiles, teams, the roster, check-in/out, duty-zone coverage.
+"""Use cases of staff: profiles, teams, check-in/out, positions, duty zones and their coverage.
 
-Supervisors (and admins) keep the roster; a scout checks in and out of their own shift and
-reports their position. A shift staffing a mass event carries the event's id only: ``events`` sits
-above ``ops`` and plans through it, never the other way round.
+Supervisors (and admins) keep teams and profiles; a scout checks in and out of their own shift and
+reports their position. The roster itself (making, moving, cancelling shifts) is ``roster.py``.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tartip.audit import service as audit
@@ -23,41 +22,74 @@ from tartip.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Prob
 from tartip.core.geo import geometry_to_geojson
 from tartip.ops.enums import CoverageState, TravelMode
 from tartip.ops.models import Shift, StaffProfile, Team
-from tartip.ops.schemas import CheckIn, ShiftCreate, ShiftUpdate, StaffUpdate
+from tartip.ops.schemas import CheckIn, StaffUpdate, TeamUpdate
 from tartip.ops.service import FIELD_ROLES, LEADS, is_field, moment
 from tartip.zones import service as zones_service
 from tartip.zones.enums import ZoneKind, ZonePhase
+from tartip.zones.geometry import disc
 from tartip.zones.models import Zone
 
 STAFF_ROLES = (Role.supervisor, Role.scout, Role.technician)
+TEAM_EXISTS = "A team with this name exists."
+NO_TEAM = "Choose a team of this city."
+MESSAGES = (TEAM_EXISTS, NO_TEAM)
 
 
-def _require_staff(scope: Scope) -> None:
+def require_staff(scope: Scope) -> None:
+    """Raise ``Forbidden`` unless the caller works for the unified operator."""
     if not scope.is_operator_staff:
         raise Forbidden("only the unified operator's staff see the roster")
 
 
 def list_teams(db: Session, *, scope: Scope) -> list[Team]:
     """The city's teams, by name."""
-    _require_staff(scope)
+    require_staff(scope)
     stmt = select(Team).where(Team.city_id == scope.city_id).order_by(Team.name)
     return list(db.scalars(stmt))
+
+
+def _team_name_free(db: Session, *, city_id: int, name: str, other_than: int | None) -> None:
+    stmt = select(Team.id).where(Team.city_id == city_id, Team.name == name)
+    if other_than is not None:
+        stmt = stmt.where(Team.id != other_than)
+    if db.scalars(stmt).first() is not None:
+        raise Conflict(f"team {name!r} exists", problems=[Problem("name", TEAM_EXISTS)])
 
 
 def create_team(db: Session, *, scope: Scope, name: str) -> Team:
     """Create a team (supervisors)."""
     scope.require(*LEADS)
-    exists = db.scalars(
-        select(Team).where(Team.city_id == scope.city_id, Team.name == name.strip())
-    ).first()
-    if exists is not None:
-        raise Conflict(f"team {name!r} exists")
+    _team_name_free(db, city_id=scope.city_id, name=name.strip(), other_than=None)
     team = Team(city_id=scope.city_id, name=name.strip())
     db.add(team)
     db.flush()
     audit.record(
         db, actor=scope.actor, action="team.create", entity_type="team", entity_id=team.id,
         city_id=scope.city_id, after={"name": team.name},
+    )  # fmt: skip
+    return team
+
+
+def get_team_or_raise(db: Session, *, scope: Scope, team_id: int) -> Team:
+    """A team of the caller's city, or ``NotFound``."""
+    require_staff(scope)
+    team = db.get(Team, team_id)
+    if team is None or team.city_id != scope.city_id:
+        raise NotFound(f"no team {team_id}")
+    return team
+
+
+def update_team(db: Session, *, scope: Scope, team_id: int, data: TeamUpdate) -> Team:
+    """Rename a team (supervisors)."""
+    scope.require(*LEADS)
+    team = get_team_or_raise(db, scope=scope, team_id=team_id)
+    name = data.name.strip()
+    _team_name_free(db, city_id=scope.city_id, name=name, other_than=team.id)
+    before = {"name": team.name}
+    team.name = name
+    audit.record(
+        db, actor=scope.actor, action="team.update", entity_type="team", entity_id=team.id,
+        city_id=scope.city_id, before=before, after={"name": team.name},
     )  # fmt: skip
     return team
 
@@ -92,7 +124,7 @@ class StaffRow:
 
 def list_staff(db: Session, *, scope: Scope, at: datetime | None = None) -> list[StaffRow]:
     """The city's field staff with their profiles and current shifts."""
-    _require_staff(scope)
+    require_staff(scope)
     at = at or utcnow()
     users = db.scalars(
         select(User)
@@ -107,7 +139,7 @@ def get_staff(db: Session, *, scope: Scope, user_id: int) -> StaffRow:
     """One member of staff (field staff may read only themselves)."""
     if is_field(scope) and scope.user_id != user_id:
         raise NotFound(f"no member of staff {user_id}")
-    _require_staff(scope)
+    require_staff(scope)
     user = _staff_user(db, scope=scope, user_id=user_id)
     current = {s.user_id: s for s in current_shifts(db, city_id=scope.city_id, at=utcnow())}
     return StaffRow(user, profile_for(db, user=user), current.get(user.id))
@@ -119,10 +151,14 @@ def update_staff(db: Session, *, scope: Scope, user_id: int, data: StaffUpdate) 
     user = _staff_user(db, scope=scope, user_id=user_id)
     profile = profile_for(db, user=user)
     changes = data.model_dump(exclude_unset=True)
+    if changes.get("travel_mode", TravelMode.on_foot) is None:
+        del changes["travel_mode"]  # every person moves somehow: null changes nothing
+    if "phone" in changes:
+        changes["phone"] = (changes["phone"] or "").strip() or None
     if changes.get("team_id") is not None:
         team = db.get(Team, changes["team_id"])
         if team is None or team.city_id != scope.city_id:
-            raise InvalidInput("no such team", problems=[Problem("team_id", "unknown team")])
+            raise InvalidInput("no such team", problems=[Problem("team_id", NO_TEAM)])
     before = {k: getattr(profile, k) for k in changes}
     for name, value in changes.items():
         setattr(profile, name, value)
@@ -144,26 +180,6 @@ def current_shifts(db: Session, *, city_id: int, at: datetime) -> list[Shift]:
     return list(db.scalars(stmt.order_by(Shift.starts_at, Shift.id)))
 
 
-def _duty_zones(db: Session, *, city_id: int, zone_ids: list[int]) -> list[Zone]:
-    if not zone_ids:
-        return []
-    stmt = select(Zone).where(Zone.city_id == city_id, Zone.id.in_(zone_ids))
-    found = {z.id: z for z in db.scalars(stmt)}
-    wrong = [z for z in zone_ids if z not in found or found[z].kind != ZoneKind.duty]
-    if wrong:
-        raise InvalidInput(
-            "not duty zones of this city", problems=[Problem("zone_ids", f"not duty: {wrong}")]
-        )
-    return [found[z] for z in zone_ids]
-
-
-def _check_times(starts_at: datetime, ends_at: datetime) -> None:
-    if ends_at <= starts_at:
-        raise InvalidInput("the shift ends before it starts", problems=[Problem("ends_at", "")])
-    if (ends_at - starts_at).total_seconds() > 16 * 3600:
-        raise InvalidInput("a shift lasts at most 16 hours", problems=[Problem("ends_at", "")])
-
-
 def _shift_summary(shift: Shift) -> dict[str, Any]:
     return {
         "user_id": shift.user_id,
@@ -179,95 +195,6 @@ def _audit_shift(db: Session, *, scope: Scope, shift: Shift, action: str, before
         db, actor=scope.actor, action=f"shift.{action}", entity_type="shift", entity_id=shift.id,
         city_id=shift.city_id, before=before, after=_shift_summary(shift),
     )  # fmt: skip
-
-
-def create_shift(db: Session, *, scope: Scope, data: ShiftCreate) -> Shift:
-    """Put a person on the roster (supervisors)."""
-    scope.require(*LEADS)
-    user = _staff_user(db, scope=scope, user_id=data.user_id)
-    _check_times(data.starts_at, data.ends_at)
-    _duty_zones(db, city_id=scope.city_id, zone_ids=data.zone_ids)
-    overlap = db.scalars(
-        select(Shift.id).where(
-            Shift.user_id == user.id,
-            Shift.cancelled_at.is_(None),
-            Shift.starts_at < data.ends_at,
-            Shift.ends_at > data.starts_at,
-        )
-    ).first()
-    if overlap is not None:
-        raise Conflict(f"{user.username} already has shift {overlap} at that time")
-    shift = Shift(city_id=scope.city_id, **data.model_dump())
-    db.add(shift)
-    db.flush()
-    profile_for(db, user=user)
-    _audit_shift(db, scope=scope, shift=shift, action="create", before=None)
-    return shift
-
-
-def get_shift_or_raise(db: Session, *, scope: Scope, shift_id: int) -> Shift:
-    """A shift of the city (field staff: their own only), or ``NotFound``."""
-    _require_staff(scope)
-    shift = db.get(Shift, shift_id)
-    if shift is None or shift.city_id != scope.city_id:
-        raise NotFound(f"no shift {shift_id}")
-    if is_field(scope) and shift.user_id != scope.user_id:
-        raise NotFound(f"no shift {shift_id}")
-    return shift
-
-
-def update_shift(db: Session, *, scope: Scope, shift_id: int, data: ShiftUpdate) -> Shift:
-    """Move a shift or change its zones (supervisors)."""
-    scope.require(*LEADS)
-    shift = get_shift_or_raise(db, scope=scope, shift_id=shift_id)
-    before = _shift_summary(shift)
-    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
-    if "zone_ids" in changes:
-        _duty_zones(db, city_id=scope.city_id, zone_ids=changes["zone_ids"])
-    for name, value in changes.items():
-        setattr(shift, name, value)
-    _check_times(shift.starts_at, shift.ends_at)
-    _audit_shift(db, scope=scope, shift=shift, action="update", before=before)
-    return shift
-
-
-def cancel_shift(db: Session, *, scope: Scope, shift_id: int) -> Shift:
-    """Take a shift off the roster (supervisors)."""
-    scope.require(*LEADS)
-    shift = get_shift_or_raise(db, scope=scope, shift_id=shift_id)
-    if shift.cancelled_at is None:
-        shift.cancelled_at = utcnow()
-        _audit_shift(db, scope=scope, shift=shift, action="cancel", before=None)
-    return shift
-
-
-def list_shifts(
-    db: Session,
-    *,
-    scope: Scope,
-    since: datetime,
-    until: datetime,
-    user_id: int | None = None,
-    city_event_id: int | None = None,
-    offset: int = 0,
-    limit: int = 200,
-) -> tuple[list[Shift], int]:
-    """Shifts overlapping [since, until) (field staff: their own), by start."""
-    _require_staff(scope)
-    where: list[ColumnElement[bool]] = [
-        Shift.city_id == scope.city_id,
-        Shift.starts_at < until,
-        Shift.ends_at > since,
-    ]
-    if is_field(scope):
-        where.append(Shift.user_id == (scope.user_id or 0))
-    elif user_id is not None:
-        where.append(Shift.user_id == user_id)
-    if city_event_id is not None:
-        where.append(Shift.city_event_id == city_event_id)
-    total = db.scalar(select(func.count()).select_from(Shift).where(*where)) or 0
-    stmt = select(Shift).where(*where).order_by(Shift.starts_at, Shift.id)
-    return list(db.scalars(stmt.offset(offset).limit(limit))), int(total)
 
 
 def my_shift(db: Session, *, scope: Scope, at: datetime | None = None) -> Shift | None:
@@ -339,6 +266,22 @@ def check_out(db: Session, *, scope: Scope, data: CheckIn) -> Shift:
     return shift
 
 
+def duty_zones(db: Session, *, scope: Scope) -> list[Zone]:
+    """The city's published duty zones, by name: what a shift may watch."""
+    zones, _n = zones_service.list_zones(
+        db, scope=scope, kinds=[ZoneKind.duty], phases=[ZonePhase.published]
+    )
+    return sorted(zones, key=lambda z: (z.name, z.id))
+
+
+def duty_zones_near(
+    db: Session, *, scope: Scope, lon: float, lat: float, radius_m: float
+) -> list[Zone]:
+    """Published duty zones within ``radius_m`` of a place (a venue's surroundings)."""
+    around = disc(lon, lat, radius_m)
+    return [z for z in duty_zones(db, scope=scope) if z.area.intersects(around)]
+
+
 @dataclass(frozen=True)
 class ZoneCoverage:
     """A duty zone and who watches it now."""
@@ -355,11 +298,9 @@ class ZoneCoverage:
 
 def coverage(db: Session, *, scope: Scope, at: datetime | None = None) -> list[ZoneCoverage]:
     """Every published duty zone: covered (someone checked in), expected, or uncovered."""
-    _require_staff(scope)
+    require_staff(scope)
     at = at or utcnow()
-    zones, _n = zones_service.list_zones(
-        db, scope=scope, kinds=[ZoneKind.duty], phases=[ZonePhase.published]
-    )
+    zones = duty_zones(db, scope=scope)
     shifts = current_shifts(db, city_id=scope.city_id, at=at)
     names = _names(db, [s.user_id for s in shifts])
     out = []

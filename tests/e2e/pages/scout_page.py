@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Locator, Page, expect
 
 
@@ -17,6 +19,10 @@ class ScoutPage:
     def wait_ready(self) -> ScoutPage:
         expect(self.app).to_have_attribute("data-ready", "true")
         return self
+
+    def wait_ready_offline(self, task_id: int) -> None:
+        """Wait until the phone keeps the counts this task's finish form starts from."""
+        expect(self.app).to_have_attribute("data-prefilled", re.compile(rf"(^|,){task_id}(,|$)"))
 
     def task(self, task_id: int) -> Locator:
         return self.page.locator(f'[data-testid="task"][data-task-id="{task_id}"]')
@@ -52,6 +58,9 @@ class DayViewPage:
 
     def company_count(self, slug: str) -> Locator:
         return self.page.get_by_test_id(f"day-company-{slug}")
+
+    def scout_count(self, user_id: int) -> Locator:
+        return self.page.get_by_test_id(f"day-scout-{user_id}")
 
     @property
     def total(self) -> Locator:

@@ -1,8 +1,12 @@
 // The supervisor's console: scouts (last known position) and their routes, open tasks, open
-// violations and the duty zones' coverage, read from the public API; a task is reassigned by
-// clicking it and choosing a scout (POST /api/v1/ops/tasks/{id}/assign, pinned).
+// violations and the duty zones' coverage, read from the public API. A task is reassigned by
+// clicking it and choosing a scout, or by dragging it (its row onto a scout's row, or its marker
+// onto a scout's marker): POST /api/v1/ops/tasks/{id}/assign, pinned, so the planner keeps it.
+// Work in progress is not dragged: the scout is there and finishes it.
 /* global L */
 const REFRESH_MS = 10_000;
+const DROP_PX = 30; // how near a scout's marker a dropped task marker must land
+const TASK_TYPE = "application/x-tartip-task";
 const STATE_COLOURS = { new: "#d62828", assigned: "#f77f00", accepted: "#1982c4", in_progress: "#2a9d8f" };
 const COVERAGE_COLOURS = { covered: "#1e8e3e", expected: "#f5b800", uncovered: "#c0392b" };
 
@@ -18,7 +22,7 @@ const layers = {
   tasks: L.layerGroup().addTo(map),
   scouts: L.layerGroup().addTo(map),
 };
-const data = { scouts: [], tasks: [], selected: null };
+const data = { scouts: [], tasks: [], selected: null, dragging: false };
 
 async function get(path) {
   const r = await fetch(path, { credentials: "same-origin", headers: { Accept: "application/json" } });
@@ -51,12 +55,12 @@ function drawScouts(scouts) {
   layers.scouts.clearLayers();
   layers.routes.clearLayers();
   const list = document.getElementById("scouts");
-  list.replaceChildren(...scouts.map((s) => li(
+  list.replaceChildren(...scouts.map((s) => dropTarget(li(
     `${s.name} · ${s.checked_in ? S.checked_in : S.not_checked_in} · ${s.task_ids.length}`, { testid: "scout-item", userId: String(s.user_id) },
-  )));
+  ), s)));
   for (const s of scouts) {
     if (s.lon == null) continue;
-    const icon = L.divIcon({ className: "", html: `<div class="scout-dot ${s.checked_in ? "" : "off"}" data-testid="scout-marker"></div>`, iconSize: [14, 14] });
+    const icon = L.divIcon({ className: "", html: `<div class="scout-dot ${s.checked_in ? "" : "off"}" data-testid="scout-marker" data-user-id="${s.user_id}"></div>`, iconSize: [14, 14] });
     L.marker([s.lat, s.lon], { icon }).bindTooltip(s.name).addTo(layers.scouts);
     if (s.route.length) {
       L.polyline([[s.lat, s.lon], ...s.route.map(([lon, lat]) => [lat, lon])], { color: "#14213d", weight: 2, dashArray: "4 4" }).addTo(layers.routes);
@@ -89,21 +93,88 @@ async function assign(task, scoutId) {
   });
   const body = await r.json();
   if (!r.ok) window.alert(body.message);
+  else {
+    const name = data.scouts.find((s) => s.user_id === scoutId)?.name || S.pool;
+    const note = document.createElement("p");
+    note.dataset.testid = "assign-done";
+    note.textContent = `#${task.id} → ${name} 📌`;
+    document.getElementById("assign-box").replaceChildren(note);
+  }
   refresh();
+}
+
+// ---- dragging a task onto a scout --------------------------------------------------------------
+
+const movable = (task) => task.state !== "in_progress";
+
+function draggableRow(item, task) {
+  if (!movable(task)) return item;
+  item.draggable = true;
+  item.addEventListener("dragstart", (event) => {
+    data.dragging = true;
+    event.dataTransfer.setData(TASK_TYPE, String(task.id));
+    event.dataTransfer.setData("text/plain", `#${task.id}`);
+    event.dataTransfer.effectAllowed = "move";
+  });
+  item.addEventListener("dragend", () => { data.dragging = false; });
+  return item;
+}
+
+function dropTarget(item, scout) {
+  const carriesTask = (event) => event.dataTransfer.types.includes(TASK_TYPE);
+  item.addEventListener("dragover", (event) => {
+    if (!carriesTask(event)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    item.classList.add("drop-target");
+  });
+  item.addEventListener("dragleave", () => item.classList.remove("drop-target"));
+  item.addEventListener("drop", (event) => {
+    item.classList.remove("drop-target");
+    if (!carriesTask(event)) return;
+    event.preventDefault();
+    data.dragging = false;
+    const task = data.tasks.find((t) => String(t.id) === event.dataTransfer.getData(TASK_TYPE));
+    if (task && task.scout?.id !== scout.user_id) assign(task, scout.user_id);
+  });
+  return item;
+}
+
+function scoutNear(point) {
+  let best = null;
+  let bestPx = DROP_PX;
+  for (const s of data.scouts) {
+    if (s.lon == null) continue;
+    const px = map.latLngToContainerPoint([s.lat, s.lon]).distanceTo(point);
+    if (px <= bestPx) { best = s; bestPx = px; }
+  }
+  return best;
+}
+
+function taskMarker(task) {
+  const icon = L.divIcon({ className: "", html: `<div class="task-dot" style="background:${STATE_COLOURS[task.state] || "#555"}" data-testid="task-marker" data-task-id="${task.id}"></div>`, iconSize: [12, 12] });
+  const home = L.latLng(task.lat, task.lon);
+  const marker = L.marker(home, { icon, draggable: movable(task), autoPan: true }).bindTooltip(`#${task.id} ${task.title}`);
+  marker.on("click", () => select(task));
+  marker.on("dragstart", () => { data.dragging = true; });
+  marker.on("dragend", () => {
+    data.dragging = false;
+    const scout = scoutNear(map.latLngToContainerPoint(marker.getLatLng()));
+    marker.setLatLng(home); // the task stays where the work is; only its scout changes
+    if (scout && task.scout?.id !== scout.user_id) assign(task, scout.user_id);
+  });
+  return marker;
 }
 
 function drawTasks(tasks) {
   layers.tasks.clearLayers();
   const list = document.getElementById("task-list");
   list.replaceChildren(...tasks.map((t) => {
-    const item = li(`#${t.id} ${t.title || S.kinds[t.kind]} · ${S.states[t.state] || t.state} · ${t.scout ? t.scout.name : S.unassigned}${t.pinned ? " 📌" : ""}`, { testid: "console-task", taskId: String(t.id) });
+    const item = li(`#${t.id} ${t.title || S.kinds[t.kind]} · ${S.states[t.state] || t.state} · ${t.scout ? t.scout.name : S.unassigned}${t.pinned ? " 📌" : ""}`, { testid: "console-task", taskId: String(t.id), scoutId: String(t.scout?.id ?? ""), pinned: String(t.pinned) });
     item.onclick = () => select(t);
-    return item;
+    return draggableRow(item, t);
   }));
-  for (const t of tasks) {
-    const icon = L.divIcon({ className: "", html: `<div class="task-dot" style="background:${STATE_COLOURS[t.state] || "#555"}"></div>`, iconSize: [12, 12] });
-    L.marker([t.lat, t.lon], { icon }).bindTooltip(`#${t.id} ${t.title}`).on("click", () => select(t)).addTo(layers.tasks);
-  }
+  for (const t of tasks) taskMarker(t).addTo(layers.tasks);
 }
 
 function drawViolations(collection) {
@@ -114,12 +185,14 @@ function drawViolations(collection) {
 }
 
 async function refresh() {
+  if (data.dragging) return; // redrawing would drop what the supervisor is holding
   const [coverage, scouts, tasks, violations] = await Promise.all([
     get("/api/v1/ops/coverage"),
     get("/api/v1/ops/scouts/live"),
     get("/api/v1/ops/tasks?open_only=true&size=1000"),
     get("/api/v1/violations?size=1000").catch(() => ({ type: "FeatureCollection", features: [] })),
   ]);
+  if (data.dragging) return;
   data.scouts = scouts;
   data.tasks = tasks.items;
   drawCoverage(coverage);

@@ -9,8 +9,11 @@ const API = "/api/v1/ops";
 const QUEUE_KEY = "tartip.scout.queue.v1";
 const PHOTO_MAP_KEY = "tartip.scout.photos.v1";
 const COMPANIES_KEY = "tartip.scout.companies.v2";
+const PREFILL_KEY = "tartip.scout.prefill.v1";
 const REFRESH_MS = 20_000;
 const POSITION_EVERY_MS = 30_000;
+const PREFILL_FRESH_MS = 5 * 60_000;
+const RETRY_FIRST_MS = 2_000;
 
 const app = document.getElementById("app");
 const S = JSON.parse(document.getElementById("scout-strings").textContent);
@@ -19,7 +22,7 @@ const timeFormat = new Intl.DateTimeFormat(app.dataset.locale, {
   timeZone: app.dataset.timezone, hour: "2-digit", minute: "2-digit",
 });
 
-const state = { tasks: [], shift: null, here: null, flushing: false, error: "", lastPosition: 0 };
+const state = { tasks: [], shift: null, here: null, flushing: false, error: "", lastPosition: 0, retryMs: RETRY_FIRST_MS, retry: null };
 let queue = JSON.parse(localStorage.getItem(QUEUE_KEY) || "[]");
 const photoStore = openPhotoStore();
 
@@ -121,6 +124,7 @@ async function flush() {
       queue = queue.filter((a) => !done.has(a.id));
       saveQueue();
     }
+    state.retryMs = RETRY_FIRST_MS;
   } catch (error) {
     // Only a batch the server says is malformed is dropped (its head); anything else (no network,
     // an expired session, a server error) keeps the queue for the next try: work is never lost.
@@ -129,6 +133,7 @@ async function flush() {
       queue.shift();
       saveQueue();
     }
+    retryLater();
   } finally {
     state.flushing = false;
     render();
@@ -136,7 +141,39 @@ async function flush() {
   if (!queue.length) refresh();
 }
 
+function retryLater() {
+  // A lost answer or a dropped connection while "online": try again soon, then less often. When
+  // the phone knows it is offline, the "online" event flushes instead.
+  if (state.retry || !navigator.onLine) return;
+  state.retry = setTimeout(() => { state.retry = null; flush(); }, state.retryMs);
+  state.retryMs = Math.min(state.retryMs * 2, REFRESH_MS);
+}
+
 // ---- reading -----------------------------------------------------------------------------------
+
+function cachedPrefills() {
+  return JSON.parse(localStorage.getItem(PREFILL_KEY) || "{}");
+}
+
+async function warmPrefills(tasks) {
+  // The counts a finished task starts from, fetched while there is a connection, so a task
+  // finished offline still opens with the companies and the live feed's counts.
+  const cache = cachedPrefills();
+  const open = new Set(tasks.map((t) => String(t.id)));
+  for (const id of Object.keys(cache)) if (!open.has(id)) delete cache[id];
+  for (const task of tasks) {
+    if (task.state !== "accepted" && task.state !== "in_progress") continue;
+    const known = cache[task.id];
+    if (known && Date.now() - known.at < PREFILL_FRESH_MS) continue;
+    try {
+      const prefill = await api(`${API}/tasks/${task.id}/prefill`);
+      cache[task.id] = { at: Date.now(), prefill };
+      localStorage.setItem(COMPANIES_KEY, JSON.stringify(prefill.names));
+    } catch (error) { break; /* offline again: keep what we have */ }
+  }
+  localStorage.setItem(PREFILL_KEY, JSON.stringify(cache));
+  app.dataset.prefilled = Object.keys(cache).join(",");
+}
 
 async function refresh() {
   try {
@@ -148,6 +185,7 @@ async function refresh() {
     app.dataset.ready = app.dataset.ready === "true" ? "true" : "offline";
   }
   render();
+  if (navigator.onLine) warmPrefills(withPending(state.tasks));
 }
 
 // ---- the screen ------------------------------------------------------------------------------
@@ -225,8 +263,9 @@ function renderShift() {
 function renderStatus() {
   const net = document.getElementById("net");
   const online = navigator.onLine;
+  const waiting = queue.length ? `${S.pending}: ${queue.length}` : "";
   net.className = `net ${online ? (queue.length ? "pending" : "") : "offline"}`;
-  net.textContent = !online ? S.offline : queue.length ? `${S.pending}: ${queue.length}` : S.synced;
+  net.textContent = !online ? [S.offline, waiting].filter(Boolean).join(" · ") : waiting || S.synced;
   net.dataset.pending = String(queue.length);
   net.title = state.error;
 }
@@ -293,11 +332,11 @@ async function openFinish(task) {
   const form = document.getElementById("finish-form");
   form.reset();
   const known = JSON.parse(localStorage.getItem(COMPANIES_KEY) || "{}");
-  let prefill = { counts: {}, companies: Object.keys(known), names: known };
+  let prefill = cachedPrefills()[task.id]?.prefill || { counts: {}, companies: Object.keys(known), names: known };
   try {
     prefill = await api(`${API}/tasks/${task.id}/prefill`);
     localStorage.setItem(COMPANIES_KEY, JSON.stringify(prefill.names));
-  } catch (error) { /* offline: start from zero with the companies seen last time */ }
+  } catch (error) { /* offline: the counts fetched earlier, else zero for the companies seen last */ }
   const box = document.getElementById("finish-counts");
   box.replaceChildren(...prefill.companies.flatMap((slug) => [
     el("label", { for: `count-${slug}` }, prefill.names?.[slug] || slug),

@@ -1,7 +1,7 @@
 // The scout app's service worker: the app shell works without a connection.
 // Pages and API reads go to the network first and fall back to the last copy; static files come
 // from the cache first. Writes (POST) are never cached: the app queues them itself and syncs.
-const CACHE = "tartip-scout-v1";
+const CACHE = "tartip-scout-v2"; // a new name whenever a cached file changes
 const SHELL = [
   "/scout",
   "/static/js/scout.js",
