@@ -174,3 +174,26 @@ def test_a_supervisor_staffs_a_duty_zone_and_reassigns_by_drag(
     console.drag_marker_onto_scout(west, roster_server.scout_id)
     expect(console.task_row(west)).to_have_attribute("data-scout-id", scout_id)
     expect(console.task_row(west)).to_contain_text(re.compile(rf"{SCOUT_NAME}.*📌"))
+
+
+def test_a_supervisor_makes_a_task_by_hand_on_the_console_map(
+    desk: BrowserContext, roster_server: RosterServer
+):
+    page = desk.new_page()
+    page.goto("/ops")
+    LoginPage(page).sign_in(LEAD)
+    console = ConsolePage(page).open()
+    form = page.get_by_test_id("new-task")
+    form.get_by_test_id("new-task-submit").click()  # no place yet: refused, nothing sent
+    expect(form.get_by_role("alert")).to_have_text("Click the map where the work is.")
+    console.make_task(title="Scooters across the Arbat", kind="tidy_cluster", priority="5")
+    row = page.get_by_test_id("console-task").filter(has_text="Scooters across the Arbat")
+    expect(row).to_have_count(1)
+    with httpx.Client(base_url=roster_server.base_url) as client:
+        login = client.get("/login").text
+        token = login.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        client.post("/login", data={"username": LEAD, "password": PASSWORD, "csrf_token": token})
+        tasks = client.get("/api/v1/ops/tasks", params={"open_only": "true"}).json()["items"]
+    [made] = [t for t in tasks if t["title"] == "Scooters across the Arbat"]
+    assert made["kind"] == "tidy_cluster" and made["priority"] == 5
+    assert made["deadline"] is not None  # the form's default: in one hour

@@ -90,6 +90,19 @@ class ConsolePage:
     def task_marker(self, task_id: int) -> Locator:
         return self.page.locator(f'[data-testid="task-marker"][data-task-id="{task_id}"]')
 
+    def make_task(self, *, title: str, kind: str, priority: str) -> None:
+        """Click an empty part of the map for the place, fill the new-task form and send it."""
+        box = self.page.get_by_test_id("ops-map").bounding_box()
+        assert box is not None
+        # Off the centre, where the seeded scout and tasks stand (a click there opens them).
+        self.page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.75)
+        expect(self.page.get_by_test_id("new-task-place")).not_to_contain_text("Click")
+        form = self.page.get_by_test_id("new-task")
+        form.locator('select[name="kind"]').select_option(kind)
+        form.get_by_test_id("new-task-title").fill(title)
+        form.locator('select[name="priority"]').select_option(priority)
+        form.get_by_test_id("new-task-submit").click()
+
     def drag_row_onto_scout(self, task_id: int, user_id: int) -> None:
         self.task_row(task_id).drag_to(self.scout_row(user_id))
 

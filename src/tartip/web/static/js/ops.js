@@ -202,5 +202,52 @@ async function refresh() {
   box.dataset.ready = "true";
 }
 
+// A task made by hand: the supervisor clicks the map for its place, then sends the form.
+const form = document.getElementById("new-task");
+const placeMarker = L.circleMarker([0, 0], { radius: 8, color: "#14213d", fillOpacity: 0.2 });
+map.on("click", (event) => {
+  form.elements.lon.value = event.latlng.lng.toFixed(6);
+  form.elements.lat.value = event.latlng.lat.toFixed(6);
+  placeMarker.setLatLng(event.latlng).addTo(map);
+  document.getElementById("new-task-place").textContent =
+    `${event.latlng.lat.toFixed(5)}, ${event.latlng.lng.toFixed(5)}`;
+});
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const error = document.getElementById("new-task-error");
+  const f = form.elements;
+  if (!f.lon.value) {
+    error.textContent = S.pick_place;
+    error.hidden = false;
+    return;
+  }
+  const minutes = Number(f.deadline_min.value);
+  const body = {
+    kind: f.kind.value,
+    title: f.title.value,
+    priority: Number(f.priority.value),
+    lon: Number(f.lon.value),
+    lat: Number(f.lat.value),
+    deadline: minutes ? new Date(Date.now() + minutes * 60_000).toISOString() : null,
+  };
+  const r = await fetch("/api/v1/ops/tasks", {
+    method: "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
+    body: JSON.stringify(body),
+  });
+  if (!r.ok) {
+    const problem = await r.json().catch(() => ({}));
+    const details = (problem.problems || []).map((p) => `${p.where}: ${p.message}`).join("; ");
+    error.textContent = [problem.message, details].filter(Boolean).join(" — ") || `HTTP ${r.status}`;
+    error.hidden = false;
+    return;
+  }
+  error.hidden = true;
+  form.reset();
+  placeMarker.remove();
+  document.getElementById("new-task-place").textContent = S.pick_place;
+  await refresh();
+});
+
 refresh().catch((e) => console.warn(e));
 setInterval(() => refresh().catch((e) => console.warn(e)), REFRESH_MS);
