@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, column, func, select, table
 from sqlalchemy.orm import Session
 
-from tartip.audit import service as audit
 from tartip.auth.enums import Role
 from tartip.auth.models import User
 from tartip.auth.scope import Scope
@@ -114,24 +113,6 @@ def _no_overlap(
         )
 
 
-def _summary(shift: Shift) -> dict[str, Any]:
-    return {
-        "user_id": shift.user_id,
-        "starts_at": shift.starts_at.isoformat(),
-        "ends_at": shift.ends_at.isoformat(),
-        "zone_ids": list(shift.zone_ids),
-        "city_event_id": shift.city_event_id,
-        "note": shift.note,
-    }
-
-
-def _audit(db: Session, *, scope: Scope, shift: Shift, action: str, before: Any) -> None:
-    audit.record(
-        db, actor=scope.actor, action=f"shift.{action}", entity_type="shift", entity_id=shift.id,
-        city_id=shift.city_id, before=before, after=_summary(shift),
-    )  # fmt: skip
-
-
 def create_shift(db: Session, *, scope: Scope, data: ShiftCreate) -> Shift:
     """Put a person on the roster (supervisors); ``city_event_id`` marks event duty."""
     scope.require(*LEADS)
@@ -144,7 +125,7 @@ def create_shift(db: Session, *, scope: Scope, data: ShiftCreate) -> Shift:
     db.add(shift)
     db.flush()
     staff.profile_for(db, user=user)
-    _audit(db, scope=scope, shift=shift, action="create", before=None)
+    staff.audit_shift(db, scope=scope, shift=shift, action="create", before=None)
     return shift
 
 
@@ -175,7 +156,7 @@ def update_shift(db: Session, *, scope: Scope, shift_id: int, data: ShiftUpdate)
     if shift.cancelled_at is not None:
         raise Conflict(f"shift {shift.id} is cancelled", problems=[Problem("shift", CANCELLED)])
     changes = _changes(data)
-    after = {**_summary(shift), **changes}
+    after = {**staff.shift_summary(shift), **changes}
     if after["user_id"] != shift.user_id and shift.checked_in_at is not None:
         raise Conflict(
             f"shift {shift.id} is checked in", problems=[Problem("user_id", PERSON_CHECKED_IN)]
@@ -187,11 +168,11 @@ def update_shift(db: Session, *, scope: Scope, shift_id: int, data: ShiftUpdate)
     _duty_zones(db, city_id=scope.city_id, zone_ids=after["zone_ids"])
     _event(db, city_id=scope.city_id, event_id=after["city_event_id"])
     _no_overlap(db, user=user, starts_at=starts_at, ends_at=ends_at, other_than=shift.id)
-    before = _summary(shift)
+    before = staff.shift_summary(shift)
     for name, value in changes.items():
         setattr(shift, name, value)
     db.flush()
-    _audit(db, scope=scope, shift=shift, action="update", before=before)
+    staff.audit_shift(db, scope=scope, shift=shift, action="update", before=before)
     return shift
 
 
@@ -201,7 +182,7 @@ def cancel_shift(db: Session, *, scope: Scope, shift_id: int) -> Shift:
     shift = get_shift_or_raise(db, scope=scope, shift_id=shift_id)
     if shift.cancelled_at is None:
         shift.cancelled_at = utcnow()
-        _audit(db, scope=scope, shift=shift, action="cancel", before=None)
+        staff.audit_shift(db, scope=scope, shift=shift, action="cancel", before=None)
     return shift
 
 

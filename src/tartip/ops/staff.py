@@ -180,20 +180,23 @@ def current_shifts(db: Session, *, city_id: int, at: datetime) -> list[Shift]:
     return list(db.scalars(stmt.order_by(Shift.starts_at, Shift.id)))
 
 
-def _shift_summary(shift: Shift) -> dict[str, Any]:
+def shift_summary(shift: Shift) -> dict[str, Any]:
+    """A shift as the audit trail records it."""
     return {
         "user_id": shift.user_id,
         "starts_at": shift.starts_at.isoformat(),
         "ends_at": shift.ends_at.isoformat(),
         "zone_ids": list(shift.zone_ids),
         "city_event_id": shift.city_event_id,
+        "note": shift.note,
     }
 
 
-def _audit_shift(db: Session, *, scope: Scope, shift: Shift, action: str, before: Any) -> None:
+def audit_shift(db: Session, *, scope: Scope, shift: Shift, action: str, before: Any) -> None:
+    """Write a person's change to a shift (``shift.<action>``) to the audit trail."""
     audit.record(
         db, actor=scope.actor, action=f"shift.{action}", entity_type="shift", entity_id=shift.id,
-        city_id=shift.city_id, before=before, after=_shift_summary(shift),
+        city_id=shift.city_id, before=before, after=shift_summary(shift),
     )  # fmt: skip
 
 
@@ -247,7 +250,7 @@ def check_in(db: Session, *, scope: Scope, data: CheckIn) -> Shift:
     shift.checked_in_at, shift.checked_out_at = at, None
     shift.check_in_lon, shift.check_in_lat = data.lon, data.lat
     _position(db, scope=scope, lon=data.lon, lat=data.lat, at=at)
-    _audit_shift(db, scope=scope, shift=shift, action="check_in", before=None)
+    audit_shift(db, scope=scope, shift=shift, action="check_in", before=None)
     return shift
 
 
@@ -262,7 +265,7 @@ def check_out(db: Session, *, scope: Scope, data: CheckIn) -> Shift:
     shift.checked_out_at = at
     shift.check_out_lon, shift.check_out_lat = data.lon, data.lat
     _position(db, scope=scope, lon=data.lon, lat=data.lat, at=at)
-    _audit_shift(db, scope=scope, shift=shift, action="check_out", before=None)
+    audit_shift(db, scope=scope, shift=shift, action="check_out", before=None)
     return shift
 
 
