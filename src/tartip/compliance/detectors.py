@@ -184,6 +184,19 @@ def _zone_detection(
 ) -> Detection:
     zone_id = int(book.zone_id[z])
     key = f"{kind.value}:z{zone_id}" + ("" if company_id is None else f":c{company_id}")
+    return _group_detection(snapshot, kind, key, zone_id, company_id, members, limit)
+
+
+def _group_detection(
+    snapshot: FleetSnapshot,
+    kind: ViolationKind,
+    key: str,
+    zone_id: int | None,
+    company_id: int | None,
+    members: IntArray,
+    limit: float | None,
+) -> Detection:
+    """A detection about a group of vehicles: counted, at their centre, dated by the first."""
     lon, lat = _centre(snapshot, members)
     return Detection(
         kind=kind,
@@ -261,21 +274,8 @@ def _per_company(
     for company_id, members in _groups(snapshot.company[vehicles], vehicles):
         if len(members) < min_vehicles:
             continue
-        lon, lat = _centre(snapshot, members)
-        found.append(
-            Detection(
-                kind=kind,
-                key=f"{kind.value}:c{company_id}",
-                zone_id=None,
-                company_id=company_id,
-                count=len(members),
-                limit=limit,
-                vehicles=members,
-                lon=lon,
-                lat=lat,
-                since=_since(snapshot, members),
-            )
-        )
+        key = f"{kind.value}:c{company_id}"
+        found.append(_group_detection(snapshot, kind, key, None, company_id, members, limit))
     return found
 
 
