@@ -134,6 +134,8 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 def get_scope(user: CurrentUser, db: DbSession, settings: SettingsDep) -> Scope:
     """What the caller may see."""
+    if user.city_id is not None:  # everyone but a city-less admin: no lookup per request
+        return auth_service.scope_for(user, default_city_id=user.city_id)
     city = cities_service.get_by_slug_or_raise(db, slug=settings.default_city)
     return auth_service.scope_for(user, default_city_id=city.id)
 
