@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from sqlalchemy.orm import Session, sessionmaker
 
 from tartip.auth import service as auth_service
 from tartip.auth.enums import Role
@@ -39,12 +40,13 @@ def _settings() -> Settings:
     return settings
 
 
-def prepare_database(settings: Settings) -> None:
-    """Migrate the schema to head and seed Almaty (safe to repeat)."""
+def prepare_database(settings: Settings) -> sessionmaker[Session]:
+    """Migrate the schema to head and seed Almaty (safe to repeat); the command's sessions."""
     migrate.upgrade(settings.database_url)
     factory = make_session_factory(make_engine(settings.database_url), writer=True)
     with unit_of_work(factory) as db:
         cities_service.seed_almaty(db)
+    return factory
 
 
 @db_app.command("upgrade")
@@ -90,8 +92,7 @@ def worker() -> None:
     from tartip.worker import Worker
 
     settings = _settings()
-    prepare_database(settings)
-    factory = make_session_factory(make_engine(settings.database_url), writer=True)
+    factory = prepare_database(settings)
     stop = threading.Event()
     try:
         Worker(settings, factory).run_forever(stop)
@@ -109,8 +110,7 @@ def users_add(
 ) -> None:
     """Create a user in the default city."""
     settings = _settings()
-    prepare_database(settings)
-    factory = make_session_factory(make_engine(settings.database_url), writer=True)
+    factory = prepare_database(settings)
     with unit_of_work(factory) as db:
         city = cities_service.get_by_slug_or_raise(db, slug=settings.default_city)
         data = UserCreate(
@@ -137,12 +137,11 @@ def demo(
     from tartip.app import create_app
 
     settings = _settings().model_copy(update={"simulate_scouts": True, "run_jobs_in_process": True})
-    prepare_database(settings)
+    factory = prepare_database(settings)
     simulator = demo_setup.start_simulator(
         host="127.0.0.1", port=simulator_port, vehicles=vehicles, seed=seed
     )
     try:
-        factory = make_session_factory(make_engine(settings.database_url), writer=True)
         with unit_of_work(factory) as db:
             city = cities_service.get_by_slug_or_raise(db, slug=settings.default_city)
             demo_setup.seed_city(db, city, simulator_base=f"http://127.0.0.1:{simulator_port}")
