@@ -6,10 +6,9 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 from jinja2.ext import babel_extract
 
-from tartip.core.i18n import LOCALE_DIR
+from tartip.core.i18n import read_messages
 from tartip.web.templating import TEMPLATES_DIR
 
 CHECKED_LOCALES = ("ru", "kk")
@@ -34,10 +33,8 @@ def msgids(template: Path) -> list[tuple[int, str]]:
 
 @cache
 def catalogue(locale: str) -> dict[str, str]:
-    """The translations of a locale's catalogue, by message."""
-    with (LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as fh:
-        po = read_po(fh, locale=locale)
-    return {str(m.id): m.string for m in po if m.id and isinstance(m.string, str)}
+    """The translations of a locale's catalogue files (shared and per domain), by message."""
+    return read_messages(locale)
 
 
 def test_the_templates_have_texts_to_check():

@@ -17,10 +17,14 @@ from starlette.middleware.sessions import SessionMiddleware
 from tartip import __version__
 from tartip.auth import api as auth_api
 from tartip.auth import pages as auth_pages
+from tartip.complaints import api as complaints_api
+from tartip.complaints import pages as complaints_pages
 from tartip.compliance import api as compliance_api
 from tartip.compliance import pages as compliance_pages
 from tartip.core.errors import TartipError, Unauthenticated
 from tartip.core.schemas import ErrorBody, ProblemDetail
+from tartip.damage import api as damage_api
+from tartip.damage import pages as damage_pages
 from tartip.db.engine import make_engine
 from tartip.db.session import make_session_factory
 from tartip.events import api as events_api
@@ -33,7 +37,13 @@ from tartip.fleet import pages as fleet_pages
 from tartip.ops import api as ops_api
 from tartip.ops import pages as ops_pages
 from tartip.ops.pages_staff import EventOptions
+from tartip.portal import api as portal_api
+from tartip.portal import pages as portal_pages
+from tartip.reports import api as reports_api
+from tartip.reports import pages as reports_pages
 from tartip.settings import Settings
+from tartip.trips import api as trips_api
+from tartip.trips import pages as trips_pages
 from tartip.web.templating import STATIC_DIR, render
 from tartip.worker import Worker, start_in_thread
 from tartip.zones import api as zones_api
@@ -108,6 +118,11 @@ API_ROUTERS = [
     compliance_api.router,
     events_api.router,
     ops_api.router,
+    complaints_api.router,
+    damage_api.router,
+    trips_api.router,
+    reports_api.router,
+    portal_api.router,
 ]
 PAGE_ROUTERS = [
     auth_pages.router,
@@ -117,6 +132,11 @@ PAGE_ROUTERS = [
     compliance_pages.router,
     events_pages.router,
     ops_pages.router,
+    complaints_pages.router,
+    damage_pages.router,
+    trips_pages.router,
+    reports_pages.router,
+    portal_pages.router,
 ]
 
 

@@ -1,5 +1,11 @@
 """Every table, imported in one place so metadata is complete (Alembic, tests of migrations)."""
 
+import tartip.complaints.models  # noqa: F401 - each domain's tables, imported for the metadata
+import tartip.damage.models  # noqa: F401
+import tartip.notify.models  # noqa: F401
+import tartip.portal.models  # noqa: F401
+import tartip.reports.models  # noqa: F401
+import tartip.trips.models  # noqa: F401
 from tartip.audit.models import AuditEntry
 from tartip.auth.models import ApiToken, User
 from tartip.cities.models import City, Company

@@ -9,9 +9,15 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
+import tartip.complaints.jobs  # noqa: F401 - registers the complaints jobs
 import tartip.compliance.jobs  # noqa: F401 - registers the compliance evaluation
+import tartip.damage.jobs  # noqa: F401 - registers the damage handover jobs
 import tartip.feeds.jobs  # noqa: F401 - registers the feed jobs
+import tartip.notify.jobs  # noqa: F401 - registers the outbox senders
 import tartip.ops.jobs  # noqa: F401 - registers the field-operations jobs
+import tartip.portal.jobs  # noqa: F401
+import tartip.reports.jobs  # noqa: F401 - registers the scorecard and report jobs
+import tartip.trips.jobs  # noqa: F401 - registers the MDS pulls and trip retention
 from tartip.cities import service as cities_service
 from tartip.core.jobs import REGISTRY, JobContext
 from tartip.feeds.http import make_client

@@ -1,7 +1,9 @@
 """Translations of the UI text: Russian, Kazakh and English.
 
-The catalogues are gettext ``.po`` files under ``tartip/locales/<locale>/LC_MESSAGES``; they
-are read with Babel at start-up, so there is no compiled ``.mo`` file to keep in step.
+The catalogues are gettext ``.po`` files under ``tartip/locales/<locale>/LC_MESSAGES``: the
+shared ``messages.po`` and one file per domain (``complaints.po``, ``damage.po``, …), merged into
+one catalogue per locale. They are read with Babel at start-up, so there is no compiled ``.mo``
+file to keep in step.
 """
 
 from __future__ import annotations
@@ -33,18 +35,30 @@ class Catalogue:
         )
 
 
+def catalogue_files(locale: str) -> list[Path]:
+    """The ``.po`` files of ``locale``: ``messages.po`` first, then the domains' in name order."""
+    folder = LOCALE_DIR / locale / "LC_MESSAGES"
+    if locale not in LOCALES or not folder.is_dir():
+        return []
+    return sorted(folder.glob("*.po"), key=lambda path: (path.name != "messages.po", path.name))
+
+
+def read_messages(locale: str) -> dict[str, str]:
+    """Every translated message of ``locale``, from all of its catalogue files."""
+    messages: dict[str, str] = {}
+    for path in catalogue_files(locale):
+        with path.open("rb") as fh:
+            po = read_po(fh, locale=locale)
+        for m in po:
+            if m.id and isinstance(m.id, str) and isinstance(m.string, str) and m.string:
+                messages.setdefault(m.id, m.string)
+    return messages
+
+
 @cache
 def catalogue(locale: str) -> Catalogue:
     """The catalogue for ``locale``."""
-    path = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
-    if locale not in LOCALES or not path.exists():
-        return Catalogue({})
-    with path.open("rb") as fh:
-        po = read_po(fh, locale=locale)
-    messages = {
-        str(m.id): str(m.string) for m in po if m.id and isinstance(m.string, str) and m.string
-    }
-    return Catalogue(messages)
+    return Catalogue(read_messages(locale))
 
 
 def pick_locale(accept_language: str | None, default: str) -> str:

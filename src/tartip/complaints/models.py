@@ -1,0 +1,3 @@
+"""Tables of the complaints domain."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Damaged vehicles handed over to their companies: reports merged per vehicle, handovers,
+webhooks, collection.
+"""

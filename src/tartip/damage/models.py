@@ -1,0 +1,3 @@
+"""Tables of the damage domain."""
+
+from __future__ import annotations

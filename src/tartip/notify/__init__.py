@@ -1,0 +1,3 @@
+"""Messages Tartip sends out: e-mail through the configured SMTP server, kept in an outbox until
+sent.
+"""

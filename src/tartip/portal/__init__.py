@@ -1,0 +1,3 @@
+"""The sharing companies' portal: each company's staff see and answer only what concerns their own
+vehicles.
+"""

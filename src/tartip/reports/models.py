@@ -1,0 +1,3 @@
+"""Tables of the reports domain."""
+
+from __future__ import annotations
