@@ -11,8 +11,8 @@ from PIL import Image
 from sqlalchemy.orm import Session
 
 from tartip.cities.models import City
+from tartip.core import photos
 from tartip.core.errors import InvalidInput
-from tartip.ops import photos
 from tartip.ops.enums import TaskState
 from tartip.ops.schemas import PhotoRead
 from tests import builders

@@ -14,9 +14,10 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse
 
 from tartip.cities import service as cities_service
+from tartip.core import photos
 from tartip.core.errors import Forbidden, NotFound
 from tartip.deps import CurrentScope, DbSession, Paging, SettingsDep
-from tartip.ops import api_staff, counts, photos, present, vehicles, work
+from tartip.ops import api_staff, counts, present, vehicles, work
 from tartip.ops import service as tasks_service
 from tartip.ops import sync as sync_service
 from tartip.ops.enums import PhotoStage, TaskAction, TaskKind, TaskState

@@ -17,10 +17,11 @@ from tartip.audit import service as audit
 from tartip.auth.enums import Role
 from tartip.auth.scope import Scope
 from tartip.cities import service as cities_service
+from tartip.core import photos
 from tartip.core.clock import utcnow
 from tartip.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
-from tartip.ops import photos, vehicles
 from tartip.ops import service as tasks
+from tartip.ops import vehicles
 from tartip.ops.enums import PhotoStage, TaskState
 from tartip.ops.models import DamageReport, Task, WorkLog, WorkLogCount, WorkPhoto
 from tartip.ops.schemas import DamageCreate, TaskFinish

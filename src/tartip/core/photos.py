@@ -1,4 +1,4 @@
-"""Proof-of-work photos: checked by their bytes, re-encoded without EXIF, stored on disk.
+"""Uploaded photos (proof of work, complaints, damage): checked, re-encoded without EXIF, stored.
 
 A phone's photo carries EXIF with the GPS position, the phone's model and sometimes the owner's
 name. Tartip keeps none of it: the picture is decoded and written again as a plain JPEG (turned
