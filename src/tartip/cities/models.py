@@ -37,3 +37,28 @@ class Company(CityScoped, Timestamped, Base):
     # The colour of its vehicles on the map (CSS hex), so supervisors tell fleets apart.
     colour: Mapped[str] = mapped_column(String(16), default="#555555")
     mds_provider_id: Mapped[str | None] = mapped_column(String(36), default=None)
+
+
+class District(CityScoped, Base):
+    """An administrative district of a city (Almaty has 8); trips are counted by district.
+
+    Districts come from the city's shipped boundaries when the city is seeded; their ids are what
+    ``Trip.start_district`` / ``end_district`` hold.
+    """
+
+    __tablename__ = "district"
+    __table_args__ = (UniqueConstraint("city_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A stable lowercase code (``almaly``), the same in every language.
+    code: Mapped[str] = mapped_column(String(64))
+    # The English name; ``name_ru`` / ``name_kk`` are the official names shown in those locales.
+    name: Mapped[str] = mapped_column(String(200))
+    name_ru: Mapped[str] = mapped_column(String(200), default="")
+    name_kk: Mapped[str] = mapped_column(String(200), default="")
+    geometry: Mapped[BaseGeometry] = mapped_column(Geometry("MultiPolygon"))
+
+    def label(self, locale: str) -> str:
+        """The district's name in ``locale`` (English when that name is missing)."""
+        localised = {"ru": self.name_ru, "kk": self.name_kk}.get(locale, "")
+        return localised or self.name

@@ -11,6 +11,7 @@ from shapely.geometry import MultiPolygon
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tartip.cities import districts
 from tartip.cities.models import City, Company
 from tartip.core.errors import NotFound
 
@@ -76,7 +77,7 @@ def almaty_boundary() -> MultiPolygon:
 
 
 def seed_almaty(db: Session) -> City:
-    """Create Almaty and its three sharing companies if they are missing; return the city."""
+    """Create Almaty, its three sharing companies and 8 districts if missing; return the city."""
     city = get_by_slug(db, slug="almaty")
     if city is None:
         city = City(
@@ -94,4 +95,5 @@ def seed_almaty(db: Session) -> City:
         if get_company(db, city_id=city.id, slug=seed.slug) is None:
             db.add(Company(city_id=city.id, slug=seed.slug, name=seed.name, colour=seed.colour))
     db.flush()
+    districts.seed(db, city_id=city.id, seeds=districts.read_seeds(districts.ALMATY_DISTRICTS))
     return city

@@ -11,11 +11,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tartip.db.base import Base, CityScoped, Timestamped
 from tartip.db.types import Geometry, UTCDateTime
-from tartip.feeds.enums import FeedHealth, FeedProtocol, PullOutcome
+from tartip.feeds.enums import FeedAuth, FeedHealth, FeedProtocol, PullOutcome
 
 
 class Feed(CityScoped, Timestamped, Base):
-    """A company's feed: a GBFS auto-discovery URL (``gbfs.json``) or a single feed file URL."""
+    """A company's feed: a GBFS auto-discovery URL (``gbfs.json``) or a single feed file URL, or
+    the base URL of an MDS Provider API (``protocol`` ``mds_provider``, pulled by the trips job).
+
+    The MDS credentials (``auth_*``) are secrets: no API schema, page or audit entry shows them.
+    """
 
     __tablename__ = "feed"
 
@@ -28,7 +32,8 @@ class Feed(CityScoped, Timestamped, Base):
     # GBFS 2.x lists feeds per language; this one is preferred when there are several.
     language: Mapped[str | None] = mapped_column(String(16), default=None)
     enabled: Mapped[bool] = mapped_column(default=True)
-    # What discovery found: GBFS version and {feed name: url}.
+    # What discovery found: GBFS version and {feed name: url}. MDS: the version asked for
+    # ("2.0", "1.2"), set when the feed is registered.
     version: Mapped[str | None] = mapped_column(String(16), default=None)
     feed_urls: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     # Per file URL: ETag, Last-Modified, last_updated and ttl seen, for conditional requests.
@@ -42,6 +47,16 @@ class Feed(CityScoped, Timestamped, Base):
     data_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     vehicle_count: Mapped[int | None] = mapped_column(default=None)
+    # MDS Provider only. Auth: a bearer token (``auth_secret``), or OAuth 2.0 client credentials
+    # (``auth_client_id`` + ``auth_secret`` exchanged at ``auth_token_url`` for ``auth_scope``).
+    auth: Mapped[FeedAuth] = mapped_column(String(16), default=FeedAuth.none)
+    auth_secret: Mapped[str | None] = mapped_column(Text, default=None)
+    auth_client_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    auth_token_url: Mapped[str | None] = mapped_column(String(2000), default=None)
+    auth_scope: Mapped[str | None] = mapped_column(String(255), default=None)
+    # MDS Provider only: which endpoints to pull, the first hour wanted, path overrides
+    # (see ``tartip.feeds.mds_provider.MdsConfig``).
+    mds_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class FeedPull(CityScoped, Base):

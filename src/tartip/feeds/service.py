@@ -113,6 +113,8 @@ def due_feeds(db: Session, *, city_id: int, now: datetime) -> list[Feed]:
     stmt = (
         select(Feed)
         .where(Feed.city_id == city_id, Feed.enabled.is_(True))
+        # MDS Provider feeds are pulled by the trips domain's job, not polled here.
+        .where(Feed.protocol.in_(list(ADAPTERS)))
         .where((Feed.next_poll_at.is_(None)) | (Feed.next_poll_at <= now))
         .order_by(Feed.next_poll_at.is_not(None), Feed.next_poll_at, Feed.id)
     )
@@ -172,7 +174,11 @@ def ensure_feed(
 ) -> Feed:
     """The company's feed pointed at ``url`` (created, or re-pointed): for seeding, not audited."""
     url = check_url(url)
-    stmt = select(Feed).where(Feed.city_id == city_id, Feed.company_id == company_id)
+    stmt = select(Feed).where(
+        Feed.city_id == city_id,
+        Feed.company_id == company_id,
+        Feed.protocol.in_(list(ADAPTERS)),  # never re-point the company's MDS Provider feed
+    )
     feed = db.scalars(stmt.order_by(Feed.id)).first()
     if feed is None:
         feed = Feed(city_id=city_id, company_id=company_id, url=url, language=language)

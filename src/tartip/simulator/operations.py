@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tartip.simulator.fleet import Fleet, VehicleState
+from tartip.simulator.history import EventKind, History
 from tartip.simulator.movement import TripPlanner
 from tartip.simulator.places import IntArray
 from tartip.simulator.scenario import BatteryService, CompanySpec
@@ -43,11 +44,16 @@ class Crews:
     """The crews of every company, run once per 15-minute slot of simulated time."""
 
     def __init__(
-        self, companies: tuple[CompanySpec, ...], planner: TripPlanner, fleet: Fleet
+        self,
+        companies: tuple[CompanySpec, ...],
+        planner: TripPlanner,
+        fleet: Fleet,
+        history: History,
     ) -> None:
         self._companies = companies
         self._planner = planner
         self._fleet = fleet
+        self._history = history
         self._fleet_size = np.bincount(fleet.company, minlength=len(companies))
         self.stats = OperationStats()
 
@@ -88,6 +94,10 @@ class Crews:
         low = parked[f.charge[parked] < CHARGE_BELOW]
         hours_to_dawn = (CHARGE_BACK_HOUR - local_hour) % 24.0
         back = t + hours_to_dawn * 3600.0 + rng.uniform(0.0, 7200.0, len(low))
+        # Taken to the depot to charge: to MDS a service pick-up, like a repair.
+        self._history.record(
+            EventKind.maintenance_pick_up, low, t, f.lon[low], f.lat[low], f.charge[low]
+        )
         places = self._planner.pick_deploy_places(rng, f.company[low])
         f.charge[low] = rng.uniform(0.95, 1.0, len(low))
         f.send_away(low, at=t, until=back, places=places)
@@ -113,5 +123,8 @@ class Crews:
         chosen = rng.permutation(movable)[:moves]
         targets = rng.choice(len(deficit), size=len(chosen), p=deficit / deficit.sum())
         minutes = rng.uniform(*REBALANCE_MINUTES, len(chosen))
+        self._history.record(
+            EventKind.rebalance_pick_up, chosen, t, f.lon[chosen], f.lat[chosen], f.charge[chosen]
+        )
         f.send_away(chosen, at=t, until=t + minutes * 60.0, places=targets.astype(np.int64))
         self.stats.rebalanced += len(chosen)

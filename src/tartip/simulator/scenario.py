@@ -37,6 +37,8 @@ class CompanySpec:
     skipped_zones: frozenset[str]
     unlock_kzt: float
     per_minute_kzt: float
+    # Printed on each scooter before its number (MDS ``vehicle_id``), e.g. ``JT-104217``.
+    code_prefix: str
     max_speed_kmh: int = 25
 
     @property

@@ -1,8 +1,10 @@
-"""The simulated companies' GBFS servers over real HTTP (Starlette under uvicorn).
+"""The simulated companies' servers over real HTTP (Starlette under uvicorn).
 
 The server maps wall-clock time to simulated time (``SimClock``), advances the simulation in
-a background task, renders each document at most once per tick and serves the cached bytes
+a background task, renders each GBFS document at most once per tick and serves the cached bytes
 with ``ETag``/``Last-Modified`` (answering conditional requests with 304) and gzip on request.
+It also serves each company's MDS Provider API (``provider``), receives Tartip's webhooks
+(``webhooks``) and, in a second background task, pushes to Tartip's MDS Agency API (``agency``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass, field
 from email.utils import format_datetime, parsedate_to_datetime
 
+import httpx
 import orjson
 import uvicorn
 from starlette.applications import Starlette
@@ -29,20 +32,27 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tartip import __version__
 from tartip.core.clock import from_timestamp, utcnow
 from tartip.core.errors import InvalidInput
 from tartip.simulator import faults
+from tartip.simulator.agency import AgencyPusher
+from tartip.simulator.config import SimulatorConfig
 from tartip.simulator.documents import STATIC_TTL_S, VERSIONS, FeedRenderer
 from tartip.simulator.faults import Fault, FaultMode
+from tartip.simulator.fleet import VehicleState
+from tartip.simulator.httputil import GZIP_MIN_BYTES, accepts_gzip
+from tartip.simulator.provider import MdsProvider
 from tartip.simulator.simulation import Simulation
+from tartip.simulator.webhooks import WebhookReceiver
 
 log = logging.getLogger(__name__)
 
 JSON = "application/json"
 MAX_TICKS_PER_STEP = 200
 MAX_RENDERERS = 4
-GZIP_MIN_BYTES = 1400
 RETRY_AFTER_S = 60
+USER_AGENT = f"tartip-simulator/{__version__}"
 
 
 @dataclass(frozen=True)
@@ -94,23 +104,6 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _accepts_gzip(request: Request) -> bool:
-    """Whether Accept-Encoding names gzip with a weight above 0."""
-    for part in request.headers.get("accept-encoding", "").split(","):
-        name, *params = part.split(";")
-        if name.strip().lower() != "gzip":
-            continue
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    return float(value) > 0.0
-                except ValueError:
-                    return False
-        return True
-    return False
-
-
 def _not_modified(request: Request, cached: Cached) -> bool:
     """RFC 9110: If-None-Match decides when present; else If-Modified-Since.
 
@@ -147,6 +140,7 @@ class SimulatorServer:
         speed: float = 1.0,
         control: bool = True,
         versions: tuple[str, ...] = VERSIONS,
+        config: SimulatorConfig | None = None,
     ) -> None:
         if speed < 0:
             raise ValueError("speed must be >= 0")
@@ -162,6 +156,21 @@ class SimulatorServer:
         # ttl counts wall-clock seconds: at speed 60 a 10 s tick passes 6 times a second.
         tick_wall_s = simulation.tick_s / speed if speed > 0 else float(STATIC_TTL_S)
         self.status_ttl_s = min(STATIC_TTL_S, math.floor(tick_wall_s))
+        slugs = [c.slug for c in simulation.scenario.companies]
+        self.config = config or SimulatorConfig.for_companies(slugs)
+        self.mds = MdsProvider(
+            simulation,
+            self.config,
+            self.faults,
+            wall_seconds=self._wall_seconds,
+            status_ttl_ms=round(tick_wall_s * 1000),
+        )
+        self.webhooks = WebhookReceiver(simulation, self.config)
+        self.agency = AgencyPusher(simulation, self.config, self.mds.data)
+
+    def _wall_seconds(self, simulated_s: float) -> float:
+        """How long ``simulated_s`` simulated seconds take on the wall clock."""
+        return simulated_s / self.clock.speed if self.clock.speed > 0 else float(STATIC_TTL_S)
 
     def renderer(self, base_url: str) -> FeedRenderer:
         """The renderer for ``base_url``; a few are kept (one per name the server is called by)."""
@@ -225,7 +234,7 @@ class SimulatorServer:
         return self._send(request, cached, ttl=renderer.ttl(path))
 
     def _send(self, request: Request, cached: Cached, *, ttl: int) -> Response:
-        use_gzip = len(cached.body) >= GZIP_MIN_BYTES and _accepts_gzip(request)
+        use_gzip = len(cached.body) >= GZIP_MIN_BYTES and accepts_gzip(request)
         headers = {
             "ETag": cached.gzip_etag if use_gzip else cached.etag,
             "Last-Modified": format_datetime(from_timestamp(cached.last_modified), usegmt=True),
@@ -252,7 +261,67 @@ class SimulatorServer:
             "seed": self.simulation.seed,
             "feeds": renderer.discovery_urls(),
             "manifest": renderer.url("gbfs/3.0/manifest.json") if "3.0" in self.versions else None,
+            "mds": {
+                c.slug: {
+                    "provider_id": self.simulation.identities.provider_ids[i],
+                    "provider": renderer.url(f"{c.slug}/mds/"),
+                    "versions": ["2.0", "1.2"],
+                    "oauth_token": renderer.url(f"{c.slug}/oauth/token"),
+                    "webhook": renderer.url(f"{c.slug}/tartip/webhook"),
+                }
+                for i, c in enumerate(self.simulation.scenario.companies)
+            },
             "control": renderer.url("_control") if self.control else None,
+        }
+        return Response(orjson.dumps(body), media_type=JSON)
+
+    async def mds_provider_handle(self, request: Request) -> Response:
+        """GET /<company>/mds/<path>: the MDS Provider API, links on the client's base URL."""
+        return await self.mds.handle(request, self.base_url(request))
+
+    async def set_config(self, request: Request) -> Response:
+        """POST /_control/config: Tartip's URL and tokens, pushing companies, credentials."""
+        if not self.control:
+            return _problem(404, "not_found", f"no resource at {request.url.path}", [])
+        try:
+            self.config.apply(orjson.loads(await request.body()))
+        except orjson.JSONDecodeError:
+            return _problem(422, "invalid_input", "the body is not JSON", [])
+        except InvalidInput as exc:
+            problems = [{"where": p.where, "message": p.message} for p in exc.problems]
+            return _problem(422, exc.code, exc.message, problems)
+        log.info("configuration changed: %s", self.config.public())
+        return Response(orjson.dumps(self._state()), media_type=JSON)
+
+    async def webhook_log(self, request: Request) -> Response:
+        """GET /_control/webhooks: the webhook deliveries received, newest first."""
+        if not self.control:
+            return _problem(404, "not_found", f"no resource at {request.url.path}", [])
+        return Response(orjson.dumps({"deliveries": self.webhooks.as_json()}), media_type=JSON)
+
+    async def vehicle_lookup(self, request: Request) -> Response:
+        """GET /_control/vehicles/<company>/<id>: a vehicle by GBFS id, code or device_id.
+
+        What a scout reads on the scooter in front of them: its printed code and device.
+        """
+        if not self.control:
+            return _problem(404, "not_found", f"no resource at {request.url.path}", [])
+        slug, name = request.path_params["company"], request.path_params["vehicle_id"]
+        try:
+            index = self.simulation.scenario.company_index(slug)
+        except KeyError:
+            return _problem(404, "not_found", f"no company {slug!r}", [])
+        vehicle = self.webhooks.find_vehicle(index, {"vehicle_id": name})
+        if vehicle is None:
+            return _problem(404, "not_found", f"{slug} has no vehicle {name!r}", [])
+        sim, ids = self.simulation, self.simulation.identities
+        state = int(sim.fleet.state[vehicle])
+        body = {
+            "company": slug,
+            "vehicle_id": ids.codes[vehicle],
+            "device_id": ids.device_ids[vehicle],
+            "gbfs_vehicle_id": str(sim.fleet.ids[vehicle]),
+            "state": VehicleState(state).name,
         }
         return Response(orjson.dumps(body), media_type=JSON)
 
@@ -288,6 +357,9 @@ class SimulatorServer:
             "tick": self.simulation.tick,
             "speed": self.clock.speed,
             "faults": {slug: fault.as_json() for slug, fault in self.faults.items()},
+            "config": self.config.public(),
+            "agency": self.agency.as_json(),
+            "webhooks_received": len(self.webhooks.deliveries),
         }
 
     async def keep_time(self) -> None:
@@ -308,25 +380,48 @@ class SimulatorServer:
             wait = self.clock.wall(sim.next_tick_at) - utcnow().timestamp()
             await asyncio.sleep(min(max(wait, 0.001), 1.0))
 
+    async def keep_links(self) -> None:
+        """Push to Tartip's Agency API and answer handovers, forever (a background task)."""
+        async with httpx.AsyncClient(timeout=10.0, headers={"User-Agent": USER_AGENT}) as client:
+            while True:
+                try:
+                    self.agency.sync()
+                    await self.agency.flush(client)
+                    await self.webhooks.flush(client)
+                except Exception:
+                    # A bug in one round must not stop the pushes for the rest of the run.
+                    log.exception("pushing to Tartip failed; trying again")
+                await asyncio.sleep(self.config.push_interval_s)
+
     def app(self) -> Starlette:
         """The ASGI application."""
 
         @asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
             del app
-            task = asyncio.create_task(self.keep_time())
+            tasks = [asyncio.create_task(self.keep_time()), asyncio.create_task(self.keep_links())]
             try:
                 yield
             finally:
-                task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await task
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with suppress(asyncio.CancelledError):
+                        await task
 
         # The control routes exist even when switched off, so they answer 404, not 405.
         routes = [
             Route("/", self.index, methods=["GET"]),
             Route("/_control", self.control_state, methods=["GET"]),
+            Route("/_control/config", self.set_config, methods=["POST"]),
+            Route("/_control/webhooks", self.webhook_log, methods=["GET"]),
+            Route(
+                "/_control/vehicles/{company}/{vehicle_id}", self.vehicle_lookup, methods=["GET"]
+            ),
             Route("/_control/{company}", self.set_fault, methods=["POST"]),
+            Route("/{company}/mds/{path:path}", self.mds_provider_handle, methods=["GET"]),
+            Route("/{company}/oauth/token", self.mds.token, methods=["POST"]),
+            Route("/{company}/tartip/webhook", self.webhooks.receive, methods=["POST"]),
             Route("/{path:path}", self.feed, methods=["GET"]),
         ]
         return Starlette(routes=routes, lifespan=lifespan)
@@ -339,10 +434,16 @@ def create_simulator_app(
     speed: float = 1.0,
     control: bool = True,
     versions: tuple[str, ...] = VERSIONS,
+    config: SimulatorConfig | None = None,
 ) -> Starlette:
     """An ASGI app serving ``simulation``'s feeds; ``base_url`` None: links follow the request."""
     server = SimulatorServer(
-        simulation, base_url=base_url, speed=speed, control=control, versions=versions
+        simulation,
+        base_url=base_url,
+        speed=speed,
+        control=control,
+        versions=versions,
+        config=config,
     )
     return server.app()
 
@@ -386,12 +487,13 @@ def serve_in_thread(
     speed: float = 1.0,
     control: bool = True,
     versions: tuple[str, ...] = VERSIONS,
+    config: SimulatorConfig | None = None,
 ) -> Iterator[str]:
     """Serve ``simulation`` from a background thread; yields the base URL, stops on exit."""
     sock = bind_socket(host, port)
     base_url = f"http://{url_host(host)}:{sock.getsockname()[1]}"
     app = create_simulator_app(
-        simulation, base_url, speed=speed, control=control, versions=versions
+        simulation, base_url, speed=speed, control=control, versions=versions, config=config
     )
     server = uvicorn_server(app)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

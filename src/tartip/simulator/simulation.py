@@ -9,7 +9,7 @@ scenario, the seed, the fleet size, ``start`` and ``tick_s``, never on how ``adv
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,8 @@ import numpy as np
 
 from tartip.simulator.documents import FeedRenderer
 from tartip.simulator.fleet import Fleet, IdMint, VehicleState, split_fleet
+from tartip.simulator.history import AFTER_TRIP_S, DEFAULT_RETENTION_S, EventKind, History
+from tartip.simulator.identity import Identities
 from tartip.simulator.movement import TripPlanner
 from tartip.simulator.operations import SLOT_S, Crews, OperationStats
 from tartip.simulator.places import BoolArray, FloatArray, IntArray
@@ -50,6 +52,38 @@ class TripStats:
     breakdowns: int = 0
     collected_broken: int = 0
     returned: int = 0
+    collected_on_request: int = 0
+
+
+class OrderStatus:
+    """Where a collection ordered from outside (a damage handover) stands."""
+
+    scheduled = "scheduled"  # waiting for its time
+    waiting = "waiting"  # due, but the vehicle is ridden or reserved: collected once it stands
+    collected = "collected"  # taken off the street (MDS maintenance_pick_up)
+    already_off_street = "already_off_street"  # the company's crews had taken it already
+    cancelled = "cancelled"  # withdrawn before it was done
+
+
+@dataclass
+class CollectionOrder:
+    """A request to collect one vehicle at ``due`` (simulated POSIX seconds)."""
+
+    vehicle: int
+    due: float
+    status: str = OrderStatus.scheduled
+    done_at: float | None = None
+    returns_at: float | None = field(default=None)
+
+
+@dataclass
+class TripStart:
+    """Where and how charged vehicles set off, and how far their trips will be."""
+
+    lon: FloatArray
+    lat: FloatArray
+    metres: FloatArray
+    charge: FloatArray
 
 
 @dataclass(frozen=True)
@@ -79,6 +113,7 @@ class Simulation:
         vehicles: int,
         start: datetime,
         tick_s: float = TICK_S,
+        history_s: float = DEFAULT_RETENTION_S,
     ) -> None:
         if start.tzinfo is None:
             raise ValueError("start must be an aware datetime")
@@ -104,9 +139,22 @@ class Simulation:
         self.fleet_counts = tuple(counts)
         self.daily_trips = scenario.trips_per_vehicle_day * vehicles
         self.stats = TripStats()
-        self._crews = Crews(scenario.companies, self.planner, self.fleet)
+        self.identities = Identities(seed, scenario.companies, self.fleet.company)
+        self.history = History(
+            seed=seed,
+            company=self.fleet.company,
+            fleet_sizes=self.fleet_counts,
+            timezone=self._tz,
+            start=self._t,
+            retention_s=history_s,
+        )
+        self._crews = Crews(scenario.companies, self.planner, self.fleet, self.history)
         self._slot = int(self._t // SLOT_S)
         self._views: dict[int, VehicleView] = {}
+        # Collections ordered from outside draw from their own generator: the main one's draws,
+        # and so the feeds, stay the same until such an order actually changes the street.
+        self._orders: list[CollectionOrder] = []
+        self._order_rng = np.random.Generator(np.random.PCG64([seed, 1]))
         self._populate()
 
     @property
@@ -148,6 +196,14 @@ class Simulation:
         """Move the simulated clock on by ``dt`` and run the ticks that fall due."""
         seconds = dt.total_seconds() if isinstance(dt, timedelta) else float(dt)
         return self.advance_to(self._clock + seconds)
+
+    def order_collection(self, vehicle: int, *, after_s: float) -> CollectionOrder:
+        """Ask ``vehicle``'s company to collect it ``after_s`` simulated seconds from now."""
+        if not 0 <= vehicle < len(self.fleet):
+            raise ValueError(f"no vehicle {vehicle}")
+        order = CollectionOrder(vehicle=vehicle, due=self._t + max(after_s, 0.0))
+        self._orders.append(order)
+        return order
 
     def view(self, company: int | str) -> VehicleView:
         """The vehicles ``company`` (index or slug) shows in its feed now."""
@@ -206,9 +262,30 @@ class Simulation:
         rate = trips_per_second(self.local_hour(t), self.daily_trips)
         riding = rng.poisson(rate * MEAN_TRIP_S)
         riders = self.planner.pick_riders(rng, f, int(riding), day_phase(self.local_hour(t)))
-        self._begin_trips(riders, np.full(len(riders), t), count=False)
+        begun = self._begin_trips(riders, np.full(len(riders), t), count=False)
         # They set off at different times, so they arrive spread over the next minutes.
-        f.until[riders] = t + rng.random(len(riders)) * (f.until[riders] - t)
+        planned = f.until[riders] - t
+        f.until[riders] = t + rng.random(len(riders)) * planned
+        self.history.start_trips(
+            riders,
+            f.until[riders] - planned,
+            lon=begun.lon,
+            lat=begun.lat,
+            metres=begun.metres,
+            charge=begun.charge,
+            before_start=True,
+        )
+        kinds = np.array(
+            [
+                EventKind.provider_drop_off,  # parked: put on the street
+                EventKind.reservation_start,
+                EventKind.trip_start,
+                EventKind.maintenance,  # broken on the street
+                EventKind.maintenance_pick_up,  # in a depot
+            ],
+            dtype=np.int8,
+        )[f.state]
+        self.history.begin(kinds, f.changed_at, f.lon, f.lat, f.charge)
 
     def _tick(self) -> None:
         t = self._t = self._t + self.tick_s
@@ -221,7 +298,38 @@ class Simulation:
         if slot != self._slot:
             self._slot = slot
             self._crews.run(self._rng, t=t, local_hour=hour, slot=slot)
+        if self._orders:
+            self._run_orders(t)
+        self.history.end_tick(t)
         self._views.clear()
+
+    def _run_orders(self, t: float) -> None:
+        """Collect the ordered vehicles that are due and standing on the street."""
+        f, rng = self.fleet, self._order_rng
+        for order in self._orders:
+            if order.due > t or order.status not in (OrderStatus.scheduled, OrderStatus.waiting):
+                continue
+            v = np.array([order.vehicle], dtype=np.int64)
+            state = f.state[order.vehicle]
+            if state == VehicleState.away:
+                order.status, order.done_at = OrderStatus.already_off_street, t
+            elif state in (VehicleState.parked, VehicleState.disabled):
+                self.history.record(
+                    EventKind.maintenance_pick_up, v, t, f.lon[v], f.lat[v], f.charge[v]
+                )
+                back = t + rng.uniform(*REPAIR_S, 1)
+                f.charge[v] = rng.uniform(0.95, 1.0, 1)
+                f.send_away(
+                    v, at=t, until=back, places=self.planner.pick_deploy_places(rng, f.company[v])
+                )
+                order.status, order.done_at = OrderStatus.collected, t
+                order.returns_at = float(back[0])
+                self.stats.collected_on_request += 1
+            else:
+                order.status = OrderStatus.waiting
+        self._orders = [
+            o for o in self._orders if o.status in (OrderStatus.scheduled, OrderStatus.waiting)
+        ]
 
     def _finish_due(self, t: float) -> None:
         """End every state whose time is up, in a fixed order (the RNG draws must repeat)."""
@@ -244,14 +352,25 @@ class Simulation:
         reserved = riders[holds]
         f.set_state(reserved, VehicleState.reserved, t)
         f.until[reserved] = t + rng.uniform(*RESERVE_S, len(reserved))
+        self.history.record(
+            EventKind.reservation_start,
+            reserved,
+            t,
+            f.lon[reserved],
+            f.lat[reserved],
+            f.charge[reserved],
+        )
         starting = riders[~holds]
         self._begin_trips(starting, np.full(len(starting), t))
 
-    def _begin_trips(self, vehicles: IntArray, at: FloatArray, *, count: bool = True) -> None:
+    def _begin_trips(self, vehicles: IntArray, at: FloatArray, *, count: bool = True) -> TripStart:
         """Send ``vehicles`` on trips starting at ``at``: the destination is drawn now."""
-        if len(vehicles) == 0:
-            return
         f, rng = self.fleet, self._rng
+        begun = TripStart(
+            lon=f.lon[vehicles], lat=f.lat[vehicles], metres=np.zeros(0), charge=f.charge[vehicles]
+        )
+        if len(vehicles) == 0:
+            return begun
         origins, companies = f.place[vehicles], f.company[vehicles]
         phase = day_phase(self.local_hour(self._t))
         destinations = self.planner.pick_destinations(rng, origins, companies, phase)
@@ -267,8 +386,13 @@ class Simulation:
         f.charge[vehicles] = np.maximum(drained, 0.01)
         f.set_state(vehicles, VehicleState.on_trip, at)
         f.until[vehicles] = at + duration
+        begun.metres = metres
         if count:
             self.stats.trips_started += len(vehicles)
+            self.history.start_trips(
+                vehicles, at, lon=begun.lon, lat=begun.lat, metres=metres, charge=begun.charge
+            )
+        return begun
 
     def _arrive(self, vehicles: IntArray) -> None:
         if len(vehicles) == 0:
@@ -278,8 +402,9 @@ class Simulation:
         f.renew_ids(vehicles, self._mint)
         f.set_state(vehicles, VehicleState.parked, at)
         f.until[vehicles] = math.inf
+        self.history.end_trips(vehicles, at, f.lon[vehicles], f.lat[vehicles], f.charge[vehicles])
         broke = rng.random(len(vehicles)) < BREAK_PER_TRIP
-        self._break(vehicles[broke], at[broke])
+        self._break(vehicles[broke], at[broke], event_at=at[broke] + AFTER_TRIP_S)
         self.stats.trips_ended += len(vehicles)
 
     def _break_parked(self, t: float) -> None:
@@ -292,17 +417,35 @@ class Simulation:
             broken = rng.choice(parked, size=count, replace=False)
             self._break(broken, np.full(count, t))
 
-    def _break(self, vehicles: IntArray, at: FloatArray) -> None:
+    def _break(
+        self, vehicles: IntArray, at: FloatArray, *, event_at: FloatArray | None = None
+    ) -> None:
         """Broken scooters stay on the street, disabled, until their company collects them."""
         f = self.fleet
         f.set_state(vehicles, VehicleState.disabled, at)
         f.until[vehicles] = at + self._rng.uniform(*COLLECT_AFTER_S, len(vehicles))
         self.stats.breakdowns += len(vehicles)
+        self.history.record(
+            EventKind.maintenance,
+            vehicles,
+            at if event_at is None else event_at,
+            f.lon[vehicles],
+            f.lat[vehicles],
+            f.charge[vehicles],
+        )
 
     def _collect_broken(self, vehicles: IntArray, t: float) -> None:
         if len(vehicles) == 0:
             return
         rng, f = self._rng, self.fleet
+        self.history.record(
+            EventKind.maintenance_pick_up,
+            vehicles,
+            t,
+            f.lon[vehicles],
+            f.lat[vehicles],
+            f.charge[vehicles],
+        )
         places = self.planner.pick_deploy_places(rng, f.company[vehicles])
         f.charge[vehicles] = rng.uniform(0.95, 1.0, len(vehicles))
         f.send_away(vehicles, at=t, until=t + rng.uniform(*REPAIR_S, len(vehicles)), places=places)
@@ -311,7 +454,17 @@ class Simulation:
     def _return_to_street(self, vehicles: IntArray) -> None:
         if len(vehicles) == 0:
             return
-        self._put_on_street(vehicles, at=self.fleet.until[vehicles])
+        f = self.fleet
+        at = f.until[vehicles]
+        self._put_on_street(vehicles, at=at)
+        self.history.record(
+            EventKind.provider_drop_off,
+            vehicles,
+            at,
+            f.lon[vehicles],
+            f.lat[vehicles],
+            f.charge[vehicles],
+        )
         self.stats.returned += len(vehicles)
 
     def _put_on_street(self, vehicles: IntArray, *, at: FloatArray) -> None:

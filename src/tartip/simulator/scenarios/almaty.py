@@ -65,6 +65,7 @@ COMPANIES = (
         station_based=False,
         skipped_zones=frozenset({"noride_terrenkur", "noparking_tulebayev"}),
         unlock_kzt=200.0,
+        code_prefix="JT",
         per_minute_kzt=60.0,
     ),
     CompanySpec(
@@ -86,6 +87,7 @@ COMPANIES = (
             }
         ),
         unlock_kzt=250.0,
+        code_prefix="YG",
         per_minute_kzt=50.0,
     ),
     CompanySpec(
@@ -100,6 +102,7 @@ COMPANIES = (
         station_based=True,
         skipped_zones=frozenset(),
         unlock_kzt=150.0,
+        code_prefix="WH",
         per_minute_kzt=55.0,
     ),
 )
