@@ -9,6 +9,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from tartip.app import create_app
 from tartip.cities.models import City
 from tartip.db import migrate
 from tartip.db.engine import make_engine
-from tartip.deps import get_db
+from tartip.deps import get_db, record_bookkeeping
 from tartip.settings import Settings
 from tests import builders
 
@@ -130,8 +131,9 @@ def app_client(settings: Settings, db: Session, city: City) -> Iterator[TestClie
     """A client of the app whose requests use the test's session (and so see its rows)."""
     app = create_app(settings, run_jobs=False)
 
-    def _test_db() -> Iterator[Session]:
+    def _test_db(request: Request) -> Iterator[Session]:
         yield db
+        record_bookkeeping(request, db)
         db.flush()
 
     app.dependency_overrides[get_db] = _test_db

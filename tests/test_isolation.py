@@ -4,6 +4,10 @@ The test walks every GET route the app has under /api/v1, so a route added later
 path parameters get B's ids, query parameters ask for B by name, and every answer, to a session
 and to a token alike, is searched for anything of B's. A route that cannot be called with what the
 test knows fails it, so a new route cannot slip past unchecked: teach it in ``QUERIES`` below.
+
+Both companies also have a complaint routed to them and a damage handover, with photos, a thread,
+a webhook delivery and an act (``tests/complaints/cases.py``), so the complaints and damage
+routes are walked over real rows of B's.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,7 +32,9 @@ from tartip.feeds.enums import FeedHealth, PullOutcome
 from tartip.feeds.models import Feed, FeedPull
 from tartip.fleet.enums import ChangeKind, VehicleStatus
 from tartip.fleet.models import Station, VehicleType
+from tartip.settings import Settings
 from tests import builders
+from tests.complaints.cases import seed_cases
 
 MARK = "RIVAL-B"
 # Query strings each route is tried with: none, then everything a filter might use to ask for B.
@@ -46,7 +53,13 @@ KNOWN_KINDS = {
     "company": "slug",
     "slug": "slug",
     "company_slug": "slug",
+    "reference": "complaint",
+    "handover_id": "handover",
+    "batch_id": "batch",
+    "delivery_id": "delivery",
 }
+# A place no vehicle of either company stands at: complaints there concern whom staff name.
+CASE_PLACE = (76.95, 43.235)
 
 
 @dataclass
@@ -59,11 +72,11 @@ class Rival:
 
     @property
     def markers(self) -> set[str]:
-        return {self.company.name, self.feed.url, *self.ids["vehicle_id_text"]}
+        return {self.company.name, self.feed.url, *self.ids["vehicle_id_text"], *self.ids["text"]}
 
 
 def seed_company(
-    db: Session, city: City, slug: str, tag: str
+    db: Session, city: City, slug: str, tag: str, root: Path
 ) -> tuple[Company, Feed, dict[str, list[Any]]]:
     company = builders.company(db, city, slug)
     feed = builders.make_feed(db, company, url=f"https://gbfs.example/{tag}/gbfs.json")
@@ -115,13 +128,19 @@ def seed_company(
         "slug": [company.slug],
         "other": [pull.id, vehicle_type.id],
     }
+    cases = seed_cases(
+        db, city, company, tag=tag, lon=CASE_PLACE[0], lat=CASE_PLACE[1], root=root,
+        vehicle_code=vehicles[0].vehicle_id,
+    )  # fmt: skip
+    ids.update(cases.ids)
+    ids["text"] = cases.texts
     return company, feed, ids
 
 
 @pytest.fixture
-def rival(db: Session, city: City) -> Rival:
-    seed_company(db, city, "jet", "own-a")
-    company, feed, ids = seed_company(db, city, "whoosh", MARK)
+def rival(db: Session, city: City, settings: Settings) -> Rival:
+    seed_company(db, city, "jet", "own-a", settings.media_root)
+    company, feed, ids = seed_company(db, city, "whoosh", MARK, settings.media_root)
     return Rival(company=company, feed=feed, ids=ids)
 
 
@@ -152,17 +171,26 @@ def get_routes(client: TestClient) -> list[ApiGet]:
     return found
 
 
+def kind_of(name: str, path: str) -> str | None:
+    """The kind of row a path parameter names, when the test knows it."""
+    if name == "id" and "/vehicles/" in path:
+        return "vehicle"
+    if name == "photo_id":  # a complaint's photo, or a damaged vehicle's (not a scout's)
+        if "/complaints/" in path:
+            return "complaint_photo"
+        return "damage_photo" if "/damage/" in path else None
+    return KNOWN_KINDS.get(name)
+
+
 def path_values(route: ApiGet, rival: Rival) -> Iterator[tuple[str, set[str], bool]]:
     """URLs of ``route`` with B's ids in its path, the strings put there, and whether B owns it."""
     choices = []
     for name in route.params:
-        kind = KNOWN_KINDS.get(name)
-        if kind is None and name == "id":
-            kind = "vehicle" if "/vehicles/" in route.path else None
+        kind = kind_of(name, route.path)
         if kind is not None:
             choices.append([(name, v, True) for v in rival.ids[kind]])
-        else:  # unknown: try every id of B's, of every kind
-            values = [v for vs in rival.ids.values() for v in vs]
+        else:  # unknown: try every id of B's, of every kind (each value once)
+            values = dict.fromkeys(v for k, vs in rival.ids.items() if k != "text" for v in vs)
             choices.append([(name, v, False) for v in values])
     for combo in itertools.product(*choices):
         path = route.path
@@ -239,6 +267,8 @@ def test_company_a_cannot_read_company_b_through_any_api_route(
     app_client: TestClient, db: Session, city: City, rival: Rival
 ):
     routes = get_routes(app_client)
+    paths = {r.path.removeprefix(API_PREFIX) for r in routes}
+    assert {"/complaints/{reference}", "/damage/handovers/{handover_id}"} <= paths
     problems: list[str] = []
     for way, (client, headers) in callers(app_client, db, city).items():
         own = client.get(f"{API_PREFIX}/vehicles", headers=headers)
@@ -246,6 +276,30 @@ def test_company_a_cannot_read_company_b_through_any_api_route(
         for route in routes:
             problems += [f"{way} {p}" for p in check_route(route, client, headers, rival)]
     assert not problems, "\n".join(problems)
+
+
+def test_b_has_the_cases_the_walk_asks_for(
+    app_client: TestClient, db: Session, city: City, rival: Rival
+):
+    # Through the operator's eyes every row of B's the walk tries exists and shows B: a 404 for A
+    # is the scope, not a missing row or file.
+    boss = builders.make_user(db, city, username="iso-boss", role=Role.admin)
+    staff = {"Authorization": f"Bearer {builders.token_for(db, boss)}"}
+    ref, photo = rival.ids["complaint"][0], rival.ids["complaint_photo"][0]
+    for path in (
+        f"/complaints/{ref}",
+        f"/damage/handovers/{rival.ids['handover'][0]}",
+        f"/damage/deliveries?handover_id={rival.ids['handover'][0]}",
+        f"/damage/batches/{rival.ids['batch'][0]}",
+    ):
+        answer = app_client.get(f"{API_PREFIX}{path}", headers=staff)
+        assert answer.status_code == 200, path
+        assert leaks(answer.json(), rival, rival.markers), path
+    for path in (
+        f"/complaints/{ref}/photos/{photo}",
+        f"/damage/photos/{rival.ids['damage_photo'][0]}",
+    ):
+        assert app_client.get(f"{API_PREFIX}{path}", headers=staff).status_code == 200, path
 
 
 def test_the_leak_detector_finds_b(rival: Rival):

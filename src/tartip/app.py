@@ -17,6 +17,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from tartip import __version__
 from tartip.auth import api as auth_api
 from tartip.auth import pages as auth_pages
+from tartip.auth.enums import Role
+from tartip.auth.models import User
 from tartip.complaints import api as complaints_api
 from tartip.complaints import pages as complaints_pages
 from tartip.compliance import api as compliance_api
@@ -27,6 +29,7 @@ from tartip.damage import api as damage_api
 from tartip.damage import pages as damage_pages
 from tartip.db.engine import make_engine
 from tartip.db.session import make_session_factory
+from tartip.deps import DbSession
 from tartip.events import api as events_api
 from tartip.events import pages as events_pages
 from tartip.events import service as events_service
@@ -39,8 +42,12 @@ from tartip.ops import pages as ops_pages
 from tartip.ops.pages_staff import EventOptions
 from tartip.portal import api as portal_api
 from tartip.portal import pages as portal_pages
+from tartip.public import api as public_api
+from tartip.public import pages as public_pages
 from tartip.reports import api as reports_api
 from tartip.reports import pages as reports_pages
+from tartip.safety import api as safety_api
+from tartip.safety import pages as safety_pages
 from tartip.settings import Settings
 from tartip.trips import api as trips_api
 from tartip.trips import pages as trips_pages
@@ -121,8 +128,10 @@ API_ROUTERS = [
     complaints_api.router,
     damage_api.router,
     trips_api.router,
+    safety_api.router,
     reports_api.router,
     portal_api.router,
+    public_api.router,
 ]
 PAGE_ROUTERS = [
     auth_pages.router,
@@ -135,8 +144,10 @@ PAGE_ROUTERS = [
     complaints_pages.router,
     damage_pages.router,
     trips_pages.router,
+    safety_pages.router,
     reports_pages.router,
     portal_pages.router,
+    public_pages.router,
 ]
 
 
@@ -185,8 +196,13 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> R
     return JSONResponse(body.model_dump(), status_code=422)
 
 
-async def _home(request: Request) -> Response:
-    target = "/map" if request.session.get("user_id") else "/login"
+def _home(request: Request, db: DbSession) -> Response:
+    user_id = request.session.get("user_id")
+    if not user_id:
+        return RedirectResponse("/login", status_code=303)
+    user = db.get(User, user_id)
+    # A company's staff start in their portal; the city's people on the live map.
+    target = "/portal" if user is not None and user.role == Role.company_rep else "/map"
     return RedirectResponse(target, status_code=303)
 
 

@@ -145,6 +145,14 @@ def demo(
         with unit_of_work(factory) as db:
             city = cities_service.get_by_slug_or_raise(db, slug=settings.default_city)
             demo_setup.seed_city(db, city, simulator_base=f"http://127.0.0.1:{simulator_port}")
+            agency_tokens = demo_setup.seed_mds(
+                db, city, simulator_base=f"http://127.0.0.1:{simulator_port}"
+            )
+        demo_setup.connect_simulator(
+            f"http://127.0.0.1:{simulator_port}",
+            tartip_url=f"http://{host}:{port}",
+            agency_tokens=agency_tokens,
+        )
         _print_demo_banner(f"http://{host}:{port}")
         uvicorn.run(create_app(settings, run_jobs=True), host=host, port=port, log_level="warning")
     finally:

@@ -4,8 +4,11 @@ import tartip.complaints.models  # noqa: F401 - each domain's tables, imported f
 import tartip.damage.models  # noqa: F401
 import tartip.notify.models  # noqa: F401
 import tartip.portal.models  # noqa: F401
+import tartip.public.models  # noqa: F401
 import tartip.reports.models  # noqa: F401
+import tartip.safety.models  # noqa: F401
 import tartip.trips.models  # noqa: F401
+import tartip.trips.statistics_models  # noqa: F401
 from tartip.audit.models import AuditEntry
 from tartip.auth.models import ApiToken, User
 from tartip.cities.models import City, Company

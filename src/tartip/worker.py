@@ -16,8 +16,11 @@ import tartip.feeds.jobs  # noqa: F401 - registers the feed jobs
 import tartip.notify.jobs  # noqa: F401 - registers the outbox senders
 import tartip.ops.jobs  # noqa: F401 - registers the field-operations jobs
 import tartip.portal.jobs  # noqa: F401
+import tartip.public.jobs  # noqa: F401
 import tartip.reports.jobs  # noqa: F401 - registers the scorecard and report jobs
+import tartip.safety.jobs  # noqa: F401 - registers the Vision Zero jobs
 import tartip.trips.jobs  # noqa: F401 - registers the MDS pulls and trip retention
+import tartip.trips.statistics_jobs  # noqa: F401 - registers the trip rollup
 from tartip.cities import service as cities_service
 from tartip.core.jobs import REGISTRY, JobContext
 from tartip.feeds.http import make_client

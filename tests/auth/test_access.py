@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from tartip.audit import service as audit_service
 from tartip.auth.enums import Role
+from tartip.auth.models import ApiToken
 from tartip.auth.schemas import TokenCreated, UserRead
 from tartip.cities.models import City
 from tests import builders
@@ -60,6 +61,11 @@ def test_api_token_is_created_used_and_revoked_with_audit(
     assert (
         machine.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
     )
+    # A read records the token's use once its answer is made.
+    used = db.get(ApiToken, created.json()["id"])
+    assert used is not None
+    db.refresh(used)
+    assert used.last_used_at is not None
     revoked = machine.delete(
         f"/api/v1/me/tokens/{created.json()['id']}", headers={"Authorization": f"Bearer {secret}"}
     )

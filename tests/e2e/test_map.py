@@ -18,6 +18,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 def sign_in(page: Page, username: str = SUPERVISOR) -> MapPage:
     LoginPage(page).open().sign_in(username)
+    if username == REP:
+        # A company's staff start in their portal; the live map is one click away.
+        expect(page).to_have_url(re.compile(r"/portal$"))
+        return MapPage(page).open()
     expect(page).to_have_url(re.compile(r"/map$"))
     return MapPage(page).wait_ready()
 

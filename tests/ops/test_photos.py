@@ -1,59 +1,30 @@
-"""Proof-of-work photos: refused by content when not an image, size-limited, stored without EXIF."""
+"""Proof-of-work photos over the API: refused by content, size-limited before the body is read,
+stored without EXIF in the media directory, served whole or as a thumbnail.
+
+The checks themselves are tested in ``tests/core/test_photos.py``.
+"""
 
 from __future__ import annotations
 
 import io
 import uuid
+from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy.orm import Session
 
 from tartip.cities.models import City
-from tartip.core import photos
-from tartip.core.errors import InvalidInput
 from tartip.ops.enums import TaskState
 from tartip.ops.schemas import PhotoRead
+from tartip.settings import Settings
 from tests import builders
 from tests.ops.helpers import jpeg_with_gps, make_staff, make_task
 
 
-def test_exif_and_gps_are_removed_by_re_encoding():
-    raw = jpeg_with_gps()
-    assert Image.open(io.BytesIO(raw)).getexif().get_ifd(0x8825)  # the input does carry GPS
-    clean = photos.clean(raw)
-    stored = Image.open(io.BytesIO(clean.data))
-    assert stored.format == "JPEG" and not stored.getexif() and b"Exif" not in clean.data[:200]
-    assert b"Phone Model X" not in clean.data
-    assert (clean.width, clean.height) == (64, 48)
-
-
-def test_the_type_is_read_from_the_bytes_not_the_name():
-    assert photos.sniff(b"%PDF-1.7 ...") is None
-    with pytest.raises(InvalidInput, match="not a JPEG"):
-        photos.clean(b"GIF89a" + b"\x00" * 100)
-    with pytest.raises(InvalidInput, match="cannot be read"):
-        photos.clean(b"\xff\xd8\xff" + b"\x00" * 100)  # a JPEG header and nothing else
-
-
-def test_large_photos_are_refused_and_big_ones_made_smaller():
-    with pytest.raises(InvalidInput, match="larger than"):
-        photos.clean(b"\xff\xd8\xff" + b"\x00" * photos.MAX_BYTES)
-    out = io.BytesIO()
-    Image.new("RGB", (3000, 1000), "white").save(out, format="PNG")
-    clean = photos.clean(out.getvalue())
-    assert (clean.width, clean.height) == (photos.LONG_SIDE, 683)
-
-
-def test_paths_cannot_leave_the_data_directory(tmp_path):
-    with pytest.raises(InvalidInput):
-        photos.resolve(tmp_path, "../../etc/passwd")
-
-
 def _upload(
     client: TestClient,
-    headers: dict,
+    headers: dict[str, str],
     data: bytes,
     *,
     client_id: str | None = None,
@@ -96,3 +67,75 @@ def test_upload_over_the_api(app_client: TestClient, db: Session, city: City, se
         task_id=task.id,
     )
     assert foreign.status_code == 404  # another scout's task
+
+
+def _scout_headers(db: Session, city: City) -> dict[str, str]:
+    return {"Authorization": f"Bearer {builders.token_for(db, make_staff(db, city))}"}
+
+
+def _multipart(data: bytes, boundary: str = "tartip-test-boundary") -> tuple[bytes, str]:
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="client_id"\r\n\r\n'
+        f"{uuid.uuid4()}\r\n--{boundary}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="p.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode()
+    return head + data + f"\r\n--{boundary}--\r\n".encode(), boundary
+
+
+def test_an_upload_over_the_limit_is_refused_before_it_is_read(
+    app_client: TestClient, db: Session, city: City, settings: Settings
+):
+    settings.upload_max_bytes = 50_000
+    headers = _scout_headers(db, city)
+    big = _upload(app_client, headers, b"\xff\xd8\xff" + b"\x00" * 60_000)
+    assert big.status_code == 413, big.text
+    assert big.json()["code"] == "too_large" and "larger than" in big.json()["message"]
+    # No Content-Length (a chunked body): counted while it streams, and cut off at the limit.
+    body, boundary = _multipart(b"\xff\xd8\xff" + b"\x00" * 60_000)
+    chunks = (body[i : i + 8192] for i in range(0, len(body), 8192))
+    streamed = app_client.post(
+        "/api/v1/ops/photos",
+        content=chunks,
+        headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert streamed.status_code == 413 and streamed.json()["code"] == "too_large", streamed.text
+    assert not (settings.data_dir / "photos").exists()
+    small = _upload(app_client, headers, jpeg_with_gps())
+    assert small.status_code == 201, small.text  # under the limit all is as before
+
+
+def test_a_photo_over_its_own_limit_is_a_413_on_the_file(
+    app_client: TestClient, db: Session, city: City, settings: Settings
+):
+    settings.photo_max_bytes = 2_000
+    response = _upload(app_client, _scout_headers(db, city), jpeg_with_gps(400, 300))
+    assert response.status_code == 413, response.text
+    assert response.json()["problems"] == [
+        {"where": "file", "message": "the photo is larger than 0.00191 MB"}
+    ]
+
+
+def test_photos_go_to_the_media_directory_and_old_ones_stay_readable(
+    app_client: TestClient, db: Session, city: City, settings: Settings, tmp_path: Path
+):
+    headers = _scout_headers(db, city)
+    before = PhotoRead.model_validate(_upload(app_client, headers, jpeg_with_gps(800, 600)).json())
+    settings.media_dir = tmp_path / "media"
+    after = PhotoRead.model_validate(_upload(app_client, headers, jpeg_with_gps(800, 600)).json())
+    assert len(list((tmp_path / "media" / "photos").rglob("*.jpg"))) == 1
+    for photo in (before, after):
+        whole = app_client.get(photo.url, headers=headers)
+        assert whole.status_code == 200 and _size(whole.content) == (800, 600)
+        thumb = app_client.get(f"{photo.url}?thumb=true", headers=headers)
+        assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+        assert _size(thumb.content) == (320, 240)
+        assert thumb.headers["x-content-type-options"] == "nosniff"
+    # Each thumbnail was written beside its own photo, wherever that is.
+    assert len(list((tmp_path / "media").rglob("*.thumb-320.jpg"))) == 1
+    assert len(list((settings.data_dir / "photos").rglob("*.thumb-320.jpg"))) == 1
+
+
+def _size(data: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size

@@ -55,7 +55,10 @@ async def login(
     request.session["user_id"] = user.id
     if locale:
         request.session["locale"] = locale
-    return RedirectResponse(_safe_next(next), status_code=303)
+    target = _safe_next(next)
+    if user.role == Role.company_rep and target == "/":
+        target = "/portal"  # a company's staff start in their portal, not on the city's map
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/logout")

@@ -14,9 +14,16 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse
 
 from tartip.cities import service as cities_service
-from tartip.core import photos
 from tartip.core.errors import Forbidden, NotFound
-from tartip.deps import CurrentScope, DbSession, Paging, SettingsDep
+from tartip.deps import (
+    CurrentScope,
+    DbSession,
+    Paging,
+    SettingsDep,
+    UploadRoute,
+    photo_limits,
+    photo_response,
+)
 from tartip.ops import api_staff, counts, present, vehicles, work
 from tartip.ops import service as tasks_service
 from tartip.ops import sync as sync_service
@@ -43,7 +50,8 @@ from tartip.ops.schemas import (
     WorkLogRead,
 )
 
-router = APIRouter(tags=["ops"], responses=api_staff.router.responses)
+# UploadRoute: an upload over Settings.upload_max_bytes is refused (413) before it is read.
+router = APIRouter(tags=["ops"], responses=api_staff.router.responses, route_class=UploadRoute)
 router.include_router(api_staff.router)
 
 
@@ -203,26 +211,25 @@ async def upload_photo(
     task_id: Annotated[int | None, Form()] = None,
 ) -> PhotoRead:
     """Upload a photo (checked by content, EXIF removed); the same ``client_id`` is stored once."""
-    data = await file.read(photos.MAX_BYTES + 1)
+    data = await file.read(settings.photo_max_bytes + 1)  # a bigger file is never held whole
     photo = work.upload_photo(
-        db, scope=scope, root=settings.data_dir, client_id=client_id, stage=stage, data=data,
-        task_id=task_id,
+        db, scope=scope, root=settings.media_root, client_id=client_id, stage=stage, data=data,
+        task_id=task_id, limits=photo_limits(settings),
     )  # fmt: skip
     return present.photo_read(photo)
 
 
 @router.get("/ops/photos/{photo_id}", response_class=FileResponse)
 def read_photo(
-    db: DbSession, scope: CurrentScope, settings: SettingsDep, photo_id: int
+    db: DbSession,
+    scope: CurrentScope,
+    settings: SettingsDep,
+    photo_id: int,
+    thumb: Annotated[bool, Query(description="A small version (list rows, popups)")] = False,
 ) -> FileResponse:
-    """A stored photo (JPEG without metadata)."""
+    """A stored photo (JPEG without metadata), or its thumbnail."""
     photo = work.get_photo_or_raise(db, scope=scope, photo_id=photo_id)
-    path = photos.resolve(settings.data_dir, photo.path)
-    if not path.exists():
-        raise NotFound(f"photo {photo_id} is missing from storage")
-    return FileResponse(
-        path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
-    )
+    return photo_response(settings, photo.path, thumbnail=thumb)
 
 
 @router.get("/ops/work-logs", response_model=WorkLogPage)

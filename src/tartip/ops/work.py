@@ -152,6 +152,7 @@ def upload_photo(
     stage: PhotoStage,
     data: bytes,
     task_id: int | None = None,
+    limits: photos.PhotoLimits | None = None,
 ) -> WorkPhoto:
     """Store a photo (checked, EXIF removed); the same ``client_id`` again returns the first."""
     if not scope.is_operator_staff:
@@ -162,7 +163,7 @@ def upload_photo(
             raise Conflict("this upload id belongs to another upload")
         return earlier
     task = tasks.workable(db, scope=scope, task_id=task_id) if task_id is not None else None
-    clean = photos.clean(data)
+    clean = photos.clean(data, limits)
     path = photos.store(root, city_id=scope.city_id, photo=clean)
     photo = WorkPhoto(
         city_id=scope.city_id,
@@ -187,7 +188,7 @@ def upload_photo(
         (root / path).unlink(missing_ok=True)
         return upload_photo(
             db, scope=scope, root=root, client_id=client_id, stage=stage, data=data,
-            task_id=task_id,
+            task_id=task_id, limits=limits,
         )  # fmt: skip
     return photo
 

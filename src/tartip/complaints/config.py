@@ -1,0 +1,54 @@
+"""What the complaints services read from the settings, in one typed object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from tartip.complaints.matching import MatchParams
+from tartip.core import photos
+
+
+@dataclass(frozen=True)
+class ComplaintConfig:
+    """Matching, field hours, retention, links and photo storage for complaints."""
+
+    match: MatchParams
+    service_start: str = "07:00"
+    service_end: str = "23:00"
+    retention_days: int = 90
+    public_base_url: str = "http://127.0.0.1:8000"
+    media_root: Path = Path("var")
+    media_roots: tuple[Path, ...] = (Path("var"),)
+    photo_limits: photos.PhotoLimits = photos.PhotoLimits()
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ComplaintConfig:
+        """The configuration ``settings`` (a ``tartip.settings.Settings``) describe."""
+        data_dir = Path(settings.data_dir)
+        media_root = Path(getattr(settings, "media_root", data_dir))
+        return cls(
+            match=MatchParams(
+                radius_m=settings.complaint_match_radius_m,
+                window=timedelta(seconds=settings.complaint_match_window_s),
+                live_for=timedelta(seconds=settings.complaint_live_s),
+                lookback=timedelta(seconds=settings.complaint_history_lookback_s),
+            ),
+            service_start=settings.complaint_service_start,
+            service_end=settings.complaint_service_end,
+            retention_days=settings.complaint_contact_retention_days,
+            public_base_url=settings.public_base_url.rstrip("/"),
+            media_root=media_root,
+            media_roots=tuple(getattr(settings, "media_roots", (media_root,))),
+            photo_limits=photos.PhotoLimits(
+                max_bytes=getattr(settings, "photo_max_bytes", photos.MAX_BYTES),
+                max_pixels=getattr(settings, "photo_max_pixels", photos.MAX_PIXELS),
+                long_side=getattr(settings, "photo_long_side", photos.LONG_SIDE),
+            ),
+        )
+
+    def status_url(self, reference: str) -> str:
+        """The public status page of a complaint."""
+        return f"{self.public_base_url}/complaints/status/{reference}"

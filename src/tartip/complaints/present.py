@@ -1,0 +1,169 @@
+"""Complaints as each caller may see them: API schemas built from the rows.
+
+A company representative sees only its own company's vehicles, link and thread; nobody but
+admins and supervisors sees the complainant's contact details.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tartip.auth.scope import Scope
+from tartip.cities import service as cities_service
+from tartip.complaints import access, matches, routing
+from tartip.complaints import service as complaints
+from tartip.complaints.enums import OPEN
+from tartip.complaints.models import Complaint
+from tartip.complaints.schemas import (
+    CommentRead,
+    CompanyLinkRead,
+    ComplaintRead,
+    ContactRead,
+    PublicStatus,
+    TransitionRead,
+    VehicleMatchRead,
+)
+from tartip.core.clock import utcnow
+from tartip.damage.models import Handover
+from tartip.zones.models import Zone
+
+
+def is_overdue(complaint: Complaint, at: datetime | None = None) -> bool:
+    """Whether a complaint is still open past its due time."""
+    return complaint.status in OPEN and complaint.due_at < (at or utcnow())
+
+
+def _mine(scope: Scope, company_id: int | None) -> bool:
+    return scope.company_id is None or company_id == scope.company_id
+
+
+def _damage_ref(db: Session, scope: Scope, complaint: Complaint) -> str | None:
+    """The handover's reference; a company sees it only when the handover is its own."""
+    if complaint.damage_ref is None or scope.company_id is None:
+        return complaint.damage_ref
+    owner = db.scalar(
+        select(Handover.company_id).where(
+            Handover.city_id == complaint.city_id, Handover.reference == complaint.damage_ref
+        )
+    )
+    return complaint.damage_ref if owner == scope.company_id else None
+
+
+def complaint_read(db: Session, *, scope: Scope, complaint: Complaint) -> ComplaintRead:
+    """One complaint as the caller may see it."""
+    companies = {c.id: c for c in cities_service.list_companies(db, city_id=complaint.city_id)}
+    slug = {i: c.slug for i, c in companies.items()}
+    zone = db.get(Zone, complaint.zone_id) if complaint.zone_id is not None else None
+    vehicles = [
+        VehicleMatchRead(
+            id=v.id,
+            company=slug.get(v.company_id, ""),
+            vehicle_id=v.vehicle_id,
+            lon=v.lon,
+            lat=v.lat,
+            distance_m=v.distance_m,
+            seen_at=v.seen_at,
+            origin=v.origin,
+            state=v.state,
+        )  # fmt: skip
+        for v in matches.vehicles_of(db, complaint_id=complaint.id)
+        if _mine(scope, v.company_id)
+    ]
+    links = [
+        CompanyLinkRead(
+            company=slug.get(c.company_id, ""),
+            name=companies[c.company_id].name,
+            origin=c.origin,
+            state=c.state,
+            routed_at=c.routed_at,
+            answered_at=c.answered_at,
+        )  # fmt: skip
+        for c in matches.companies_of(db, complaint_id=complaint.id)
+        if _mine(scope, c.company_id) and c.company_id in companies
+    ]
+    contact = (
+        ContactRead(
+            name=complaint.contact_name,
+            email=complaint.contact_email,
+            phone=complaint.contact_phone,
+            consent=complaint.contact_consent,
+            removed_at=complaint.contact_removed_at,
+        )  # fmt: skip
+        if access.sees_contact(scope)
+        else None
+    )
+    own = access.sees_all_companies(scope) or complaint.filed_by_user_id == scope.user_id
+    return ComplaintRead(
+        reference=complaint.reference,
+        source=complaint.source,
+        category=complaint.category,
+        status=complaint.status,
+        lon=complaint.lon,
+        lat=complaint.lat,
+        address=complaint.address,
+        occurred_at=complaint.occurred_at,
+        received_at=complaint.received_at,
+        due_at=complaint.due_at,
+        overdue=is_overdue(complaint),
+        description=complaint.description,
+        zone_id=complaint.zone_id,
+        zone_name=zone.name if zone else None,
+        answer=complaint.answer,
+        answered_at=complaint.answered_at,
+        reject_reason=complaint.reject_reason,
+        closed_at=complaint.closed_at,
+        reopen_count=complaint.reopen_count,
+        task_id=complaint.task_id if access.sees_all_companies(scope) else None,
+        damage_ref=_damage_ref(db, scope, complaint),
+        external_ref=complaint.external_ref if own else None,
+        photo_ids=complaints.photo_ids(db, complaint_ids=[complaint.id]).get(complaint.id, []),
+        contact=contact,
+        vehicles=vehicles,
+        companies=links,
+        history=[
+            TransitionRead(
+                action=t.action,
+                from_status=t.from_status,
+                to_status=t.to_status,
+                at=t.at,
+                by=t.by,
+                note=t.note,
+            )  # fmt: skip
+            for t in complaints.history(db, complaint_id=complaint.id)
+        ],
+        comments=[
+            CommentRead(
+                id=n.id,
+                company=slug.get(n.company_id) if n.company_id else None,
+                by_company=n.by_company,
+                author=n.author,
+                body=n.body,
+                at=n.at,
+            )  # fmt: skip
+            for n in routing.comments_of(db, scope=scope, complaint_id=complaint.id)
+        ],
+    )
+
+
+def public_status(complaint: Complaint) -> PublicStatus:
+    """What the public status page shows: no contact, no place, no description."""
+    closed = complaint.status not in OPEN
+    return PublicStatus(
+        reference=complaint.reference,
+        category=complaint.category,
+        status=complaint.status,
+        received_at=complaint.received_at,
+        due_at=complaint.due_at,
+        closed_at=complaint.closed_at,
+        answer=(complaint.answer or complaint.reject_reason) if closed else "",
+    )
+
+
+def zone_names(db: Session, zone_ids: list[int]) -> dict[int, str]:
+    """Zone names by id."""
+    if not zone_ids:
+        return {}
+    return {z.id: z.name for z in db.scalars(select(Zone).where(Zone.id.in_(zone_ids)))}

@@ -1,0 +1,1 @@
+"""What anyone may see: the public page and the open-data API (aggregated, small counts hidden)."""

@@ -1,0 +1,3 @@
+"""Tables of the public domain."""
+
+from __future__ import annotations

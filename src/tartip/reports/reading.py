@@ -1,0 +1,275 @@
+"""Reading the scorecard's inputs: one grouped query per input for the whole city.
+
+Every function answers for all companies of a city at once (keyed by company id), so the city's
+page with every company costs what one company's does. The big table (a month of feed pulls) is
+aggregated in the database; only small results come to Python. The MDS inputs are read in
+``reading_mds.py``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from tartip.cities.models import Company
+from tartip.complaints.enums import ComplaintStatus, MatchState
+from tartip.complaints.models import Complaint, ComplaintCompany
+from tartip.compliance.enums import ViolationKind
+from tartip.compliance.models import Violation
+from tartip.compliance.reading import load_thresholds
+from tartip.damage.enums import HandoverStatus
+from tartip.damage.models import CompanyAgreement, Handover
+from tartip.feeds.enums import PullOutcome
+from tartip.feeds.models import Feed, FeedPull
+from tartip.ops.models import WorkLog, WorkLogCount
+from tartip.reports.period import SAMPLE_S, Period
+from tartip.reports.scorecard import FeedInputs, FleetCounts, HandoverTimes, PullSlot
+from tartip.reports.sql import epoch, slot_of
+from tartip.trips.statistics_models import TripRollup
+
+# Violations of where a vehicle was left (not of fleet size, duty load or a dead vehicle).
+PARKING_KINDS = (
+    ViolationKind.no_parking,
+    ViolationKind.outside_parking,
+    ViolationKind.over_capacity,
+    ViolationKind.clutter,
+    ViolationKind.no_ride,
+    ViolationKind.outside_service_area,
+)
+# The files a feed's vehicles come in: GBFS 3.0, GBFS 1.x–2.x, MDS Provider vehicles/status.
+VEHICLE_FILES = ("vehicle_status", "free_bike_status", "vehicles_status")
+# The GBFS vehicle files, whose snapshots are the live picture: they count the fleet.
+GBFS_VEHICLE_FILES = ("vehicle_status", "free_bike_status")
+# New vehicle data older than this before the month is not looked for (its age stays unknown).
+NEW_DATA_LOOKBACK = timedelta(days=1)
+
+
+def disabled_spells(
+    db: Session, *, city_id: int, period: Period
+) -> dict[int, list[tuple[str, float, float]]]:
+    """Each vehicle's time disabled on the street beyond the threshold, as the detector saw it.
+
+    A ``disabled_too_long`` violation opens when a disabled vehicle passes the threshold and
+    clears at the first evaluation that no longer sees it (repaired, collected, or hidden); one
+    still open lasts until it was last seen. Returned per company: (vehicle, from, to).
+    """
+    v = Violation
+    ended = func.coalesce(v.cleared_at, v.last_seen_at)
+    stmt = select(v.company_id, v.key, v.opened_at, ended).where(
+        v.city_id == city_id,
+        v.kind == ViolationKind.disabled_too_long.value,
+        v.opened_at < period.until,
+        ended > period.start,
+        v.company_id.is_not(None),
+    )
+    found: dict[int, list[tuple[str, float, float]]] = defaultdict(list)
+    for company_id, key, opened, until in db.execute(stmt):
+        if company_id is not None:
+            found[company_id].append((str(key), opened.timestamp(), until.timestamp()))
+    return found
+
+
+def disabled_threshold_s(db: Session, *, city_id: int) -> float:
+    """How long a disabled vehicle may stand: the city's detection threshold, the same number."""
+    return float(load_thresholds(db, city_id=city_id).city().disabled_too_long_s)
+
+
+def fleet_caps(db: Session, *, city_id: int, companies: list[Company]) -> dict[int, int]:
+    """Each company's fleet cap: its agreement's, else the city's cap in the thresholds."""
+    stmt = select(CompanyAgreement.company_id, CompanyAgreement.fleet_cap).where(
+        CompanyAgreement.city_id == city_id, CompanyAgreement.fleet_cap.is_not(None)
+    )
+    agreed = {int(c): int(cap) for c, cap in db.execute(stmt) if cap is not None}
+    city = load_thresholds(db, city_id=city_id).city()
+    caps: dict[int, int] = {}
+    for company in companies:
+        cap = agreed.get(company.id, city.fleet_caps.get(company.slug, city.fleet_cap))
+        if cap is not None:
+            caps[company.id] = cap
+    return caps
+
+
+def _feeds(db: Session, *, city_id: int) -> dict[int, int]:
+    stmt = select(Feed.id, Feed.company_id).where(Feed.city_id == city_id)
+    return {int(f): int(c) for f, c in db.execute(stmt)}
+
+
+def feed_inputs(db: Session, *, city_id: int, period: Period) -> dict[int, FeedInputs]:
+    """Each company's pulls per 5-minute slot, with its feeds' vehicle counts and new data."""
+    feeds = _feeds(db, city_id=city_id)
+    found: dict[int, FeedInputs] = defaultdict(FeedInputs)
+    if not feeds:
+        return found
+    p = FeedPull
+    slot = slot_of(p.started_at, origin=period.origin, width=SAMPLE_S)
+    vehicle_file = p.file.in_(VEHICLE_FILES)
+    new_data = and_(vehicle_file, p.outcome == PullOutcome.ok.value)
+    # The vehicles a GBFS snapshot held: its records less the ones that could not be used.
+    counted = and_(
+        p.file.in_(GBFS_VEHICLE_FILES), p.outcome == PullOutcome.ok.value, p.records.is_not(None)
+    )
+    count = case((counted, p.records - p.records_rejected), else_=None)
+    stmt = (
+        select(
+            p.feed_id,
+            slot,
+            func.count(),
+            func.sum(case((p.outcome == PullOutcome.error.value, 1), else_=0)),
+            func.sum(case((vehicle_file, 1), else_=0)),
+            func.max(case((new_data, epoch(p.started_at)), else_=None)),
+            func.avg(count),
+            func.max(count),
+        )
+        .where(p.feed_id.in_(feeds), p.started_at >= period.start, p.started_at < period.until)
+        .group_by(p.feed_id, slot)
+    )
+    for feed_id, index, pulls, failed, vehicle_pulls, last_new, mean, peak in db.execute(stmt):
+        inputs = found[feeds[int(feed_id)]]
+        was = inputs.slots.get(int(index), PullSlot())
+        inputs.slots[int(index)] = PullSlot(
+            pulls=was.pulls + int(pulls),
+            failed=was.failed + int(failed or 0),
+            vehicle_pulls=was.vehicle_pulls + int(vehicle_pulls or 0),
+            last_new=_latest(was.last_new, last_new),
+        )
+        if mean is not None:
+            fleet = inputs.fleet.setdefault(int(feed_id), FleetCounts())
+            fleet.mean[int(index)] = float(mean)
+            fleet.peak[int(index)] = int(peak)
+    for feed_id, company_id in feeds.items():
+        _read_before(db, feed_id=feed_id, inputs=found[company_id], period=period)
+    return found
+
+
+def _read_before(db: Session, *, feed_id: int, inputs: FeedInputs, period: Period) -> None:
+    """The feed's last new vehicle data before the month (within a day): when, and its count."""
+    p = FeedPull
+    stmt = (
+        select(p.started_at, p.file, p.records, p.records_rejected)
+        .where(
+            p.feed_id == feed_id,
+            p.file.in_(VEHICLE_FILES),
+            p.outcome == PullOutcome.ok.value,
+            p.started_at >= period.start - NEW_DATA_LOOKBACK,
+            p.started_at < period.start,
+        )
+        .order_by(p.started_at.desc())
+        .limit(1)
+    )
+    row = db.execute(stmt).first()
+    if row is None:
+        return
+    inputs.last_new_before = _latest(inputs.last_new_before, row.started_at.timestamp())
+    if row.file in GBFS_VEHICLE_FILES and row.records is not None and feed_id in inputs.fleet:
+        inputs.fleet[feed_id].before = int(row.records - row.records_rejected)
+
+
+def _latest(a: float | None, b: Any) -> float | None:
+    if b is None:
+        return a
+    return float(b) if a is None else max(a, float(b))
+
+
+def parking_violations(
+    db: Session, *, city_id: int, period: Period, companies: list[Company]
+) -> dict[int, int]:
+    """Parking violations opened in the period, per company involved.
+
+    A violation of one company's vehicles counts for that company; one of several companies'
+    (a clutter, a full parking place) counts once for each company it involved.
+    """
+    v = Violation
+    where = (
+        v.city_id == city_id,
+        v.kind.in_([k.value for k in PARKING_KINDS]),
+        v.opened_at >= period.start,
+        v.opened_at < period.until,
+    )
+    own = select(v.company_id, func.count()).where(*where, v.company_id.is_not(None))
+    found: dict[int, int] = defaultdict(int)
+    for company_id, count in db.execute(own.group_by(v.company_id)):
+        if company_id is not None:
+            found[company_id] += int(count)
+    by_slug = {c.slug: c.id for c in companies}
+    for (evidence,) in db.execute(select(v.evidence).where(*where, v.company_id.is_(None))):
+        involved = (evidence or {}).get("by_company", {})
+        for slug, vehicles in involved.items():
+            if slug in by_slug and vehicles:
+                found[by_slug[slug]] += 1
+    return found
+
+
+def handovers(db: Session, *, city_id: int, period: Period) -> dict[int, list[HandoverTimes]]:
+    """Damaged vehicles handed over in the period (withdrawn ones left out), by company."""
+    h = Handover
+    stmt = select(h.company_id, h.handed_over_at, h.due_at, h.collected_at, h.resolved_at).where(
+        h.city_id == city_id,
+        h.handed_over_at >= period.start,
+        h.handed_over_at < period.until,
+        h.status != HandoverStatus.cancelled.value,
+        h.cancelled_at.is_(None),
+    )
+    found: dict[int, list[HandoverTimes]] = defaultdict(list)
+    for company_id, handed, due, collected, resolved in db.execute(stmt):
+        # Resolved without a collection time: off the street when it was resolved.
+        done = collected or resolved
+        found[int(company_id)].append(
+            HandoverTimes(handed.timestamp(), due.timestamp(), done.timestamp() if done else None)
+        )
+    return found
+
+
+def trips(db: Session, *, city_id: int, period: Period) -> dict[int, int]:
+    """Trips started in the period's local days, from the daily trip rollup, by company."""
+    stmt = (
+        select(TripRollup.company_id, func.sum(TripRollup.trips))
+        .where(
+            TripRollup.city_id == city_id,
+            TripRollup.local_date >= period.month.first_day,
+            TripRollup.local_date < period.month.next().first_day,
+        )
+        .group_by(TripRollup.company_id)
+    )
+    return {int(c): int(n or 0) for c, n in db.execute(stmt)}
+
+
+def put_in_order(db: Session, *, city_id: int, period: Period) -> dict[int, int]:
+    """The company's vehicles the operator's scouts put in order in the period."""
+    stmt = (
+        select(WorkLogCount.company_id, func.sum(WorkLogCount.count))
+        .join(WorkLog, WorkLog.id == WorkLogCount.work_log_id)
+        .where(
+            WorkLog.city_id == city_id,
+            WorkLog.finished_at >= period.start,
+            WorkLog.finished_at < period.until,
+        )
+        .group_by(WorkLogCount.company_id)
+    )
+    return {int(c): int(n or 0) for c, n in db.execute(stmt)}
+
+
+def complaints(db: Session, *, city_id: int, period: Period) -> dict[int, int]:
+    """Complaints received in the period about each company (not rejected as unfounded).
+
+    A complaint concerns a company once staff confirmed the match or routed it to the company;
+    a match staff rejected, or a complaint rejected as a whole, does not count.
+    """
+    c, cc = Complaint, ComplaintCompany
+    stmt = (
+        select(cc.company_id, func.count(func.distinct(c.id)))
+        .join(c, c.id == cc.complaint_id)
+        .where(
+            c.city_id == city_id,
+            c.received_at >= period.start,
+            c.received_at < period.until,
+            c.status != ComplaintStatus.rejected.value,
+            cc.state != MatchState.rejected.value,
+            or_(cc.state == MatchState.confirmed.value, cc.routed_at.is_not(None)),
+        )
+        .group_by(cc.company_id)
+    )
+    return {int(company): int(n) for company, n in db.execute(stmt)}

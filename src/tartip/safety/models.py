@@ -1,0 +1,3 @@
+"""Tables of the safety domain."""
+
+from __future__ import annotations
