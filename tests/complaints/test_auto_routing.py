@@ -144,6 +144,12 @@ def test_a_blocked_passage_from_the_public_form_goes_to_a_scout_and_its_company(
     assert app_client.get(API, headers=bearer(db, wh_rep)).json()["total"] == 0
     status = app_client.get(f"/complaints/status/{complaint.reference}")
     assert 'data-status="in_work"' in status.text
+    # The supervisor's page shows who routed it, and the task.
+    builders.make_user(db, city, username="ar-desk", role=Role.supervisor)
+    builders.login(app_client, "ar-desk")
+    page = app_client.get(f"/complaints/{complaint.reference}")
+    assert page.status_code == 200 and auto.AUTO_LABEL in page.text
+    assert f'data-testid="task-id">#{task.id}<' in page.text
 
 
 def test_a_damaged_vehicle_found_alone_goes_to_the_damage_desk_with_its_photos(

@@ -75,7 +75,7 @@ def _work(db: Session, scope: Scope, task: Task, at: datetime) -> None:
     if TaskState(task.state) in (TaskState.assigned, TaskState.accepted):
         tasks_service.act(db, scope=scope, task_id=task.id, action=TaskAction.start, at=at)
     elif task.started_at is not None and at - task.started_at >= WORK_FOR:
-        data = TaskFinish(counts=_counts(db, task), notes="simulated scout", at=at)
+        data = TaskFinish(counts=_counts(db, task), at=at)  # a simulated scout writes no note
         work.finish(db, scope=scope, task_id=task.id, data=data)
 
 
