@@ -103,3 +103,13 @@ def test_percentiles_and_bad_months():
     with pytest.raises(InvalidInput):
         figures.month_start("2026-13")
     assert figures.months_back(datetime(2026, 2, 15).date(), 6) == ("2025-09", "2026-02")
+
+
+def test_a_withdrawn_handover_is_not_counted_as_handed_over(db: Session, city: City, handed: None):
+    rows = service.list_handovers(db, scope=admin_scope(city), limit=1000).rows
+    july = datetime(2026, 7, 20, 12, 0, tzinfo=UTC)
+    wrong = next(r.handover for r in rows if r.handover.handed_over_at == july)
+    service.cancel(db, scope=admin_scope(city), handover_id=wrong.id, note="wrong", now=july)
+    read = figures.figures(db, scope=admin_scope(city), since="2026-07", until="2026-07")
+    # The vehicle was still reported (found); the wrong report is no handover.
+    assert by_key(read) == {("2026-07", "jet"): (2, 1, 1, 1.0, 1.0)}

@@ -1,7 +1,9 @@
 """Damage figures per company and month (city time): vehicles found, handed over, time to collect.
 
 - *found*: cases opened (a damaged vehicle first reported) in the month;
-- *handed over*: handovers made in the month;
+- *handed over*: handovers made in the month, those the operator withdrew (cancelled: a wrong
+  report) left out — every figure of handovers (report, dashboards, scorecard, public page)
+  counts this way;
 - *collected*, *median* and *p90*: of the handovers made in the month, those collected so far and
   the hours from handover to collection. The 90th percentile is the nearest-rank one (the value
   below which 90 % of the times fall, taken from the times themselves). A vehicle the company had
@@ -23,6 +25,7 @@ from tartip.auth.scope import Scope
 from tartip.cities import service as cities_service
 from tartip.core.errors import InvalidInput, NotFound, Problem
 from tartip.damage import service
+from tartip.damage.enums import HandoverStatus
 from tartip.damage.models import DamageCase, Handover
 from tartip.damage.schemas import FigureRow, FiguresRead
 
@@ -110,6 +113,7 @@ def figures(
         Handover.city_id == scope.city_id,
         Handover.handed_over_at >= start,
         Handover.handed_over_at < end,
+        Handover.status != HandoverStatus.cancelled,
     )
     for company_id, at, collected in db.execute(handed):
         if chosen is not None and company_id not in chosen:
