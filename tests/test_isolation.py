@@ -58,6 +58,8 @@ KNOWN_KINDS = {
     "batch_id": "batch",
     "delivery_id": "delivery",
 }
+# Path parameters that name one of a few fixed things, not a row: tried with each.
+FIXED_VALUES = {"fmt": ("csv", "xlsx", "pdf")}
 # A place no vehicle of either company stands at: complaints there concern whom staff name.
 CASE_PLACE = (76.95, 43.235)
 
@@ -187,7 +189,9 @@ def path_values(route: ApiGet, rival: Rival) -> Iterator[tuple[str, set[str], bo
     choices = []
     for name in route.params:
         kind = kind_of(name, route.path)
-        if kind is not None:
+        if name in FIXED_VALUES:
+            choices.append([(name, v, False) for v in FIXED_VALUES[name]])
+        elif kind is not None:
             choices.append([(name, v, True) for v in rival.ids[kind]])
         else:  # unknown: try every id of B's, of every kind (each value once)
             values = dict.fromkeys(v for k, vs in rival.ids.items() if k != "text" for v in vs)

@@ -199,7 +199,8 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> R
 def _home(request: Request, db: DbSession) -> Response:
     user_id = request.session.get("user_id")
     if not user_id:
-        return RedirectResponse("/login", status_code=303)
+        # Anyone else is a citizen first: the public page links to sign-in for staff.
+        return RedirectResponse("/public", status_code=303)
     user = db.get(User, user_id)
     # A company's staff start in their portal; the city's people on the live map.
     target = "/portal" if user is not None and user.role == Role.company_rep else "/map"

@@ -151,7 +151,13 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
 # Outside bodies' accounts (government, police) may use these paths only (docs/decisions/0050).
-INTAKE_PATHS = ("/api/v1/complaints", "/api/v1/me", "/complaints", "/account")
+INTAKE_PATHS = (
+    "/api/v1/complaints",
+    "/api/v1/me",
+    "/complaints",
+    "/account",
+    "/api/v1/safety/incidents",  # the police send incidents (tartip.safety.api)
+)
 
 
 def check_intake(role: str, path: str) -> None:

@@ -6,6 +6,7 @@ import tartip.notify.models  # noqa: F401
 import tartip.portal.models  # noqa: F401
 import tartip.public.models  # noqa: F401
 import tartip.reports.models  # noqa: F401
+import tartip.reports.sustainability_models  # noqa: F401
 import tartip.safety.models  # noqa: F401
 import tartip.trips.models  # noqa: F401
 import tartip.trips.statistics_models  # noqa: F401

@@ -102,6 +102,15 @@ class Settings(BaseSettings):
     complaint_service_start: str = "07:00"
     complaint_service_end: str = "23:00"
 
+    # Open data (docs/open-data.md): the licence stated on every dataset, how long an answer is
+    # cached, and how many requests one address may make in the window.
+    open_data_licence: str = "CC BY 4.0"
+    open_data_licence_url: str = "https://creativecommons.org/licenses/by/4.0/"
+    open_data_attribution: str = "Tartip open data"
+    open_data_cache_s: float = 300.0
+    open_data_rate_limit: int = 120
+    open_data_rate_window_s: float = 60.0
+
     # Damage handover webhooks: a receiver gets this long to answer; a failed delivery is tried
     # again after webhook_backoff_s, doubling up to webhook_backoff_max_s, this many times in all.
     webhook_timeout_s: float = 5.0

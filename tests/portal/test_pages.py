@@ -58,7 +58,7 @@ def test_a_representative_lands_on_their_portal(app_client: TestClient, world: W
 def test_the_home_page_sends_each_role_to_its_start(
     app_client: TestClient, db: Session, world: World
 ):
-    assert app_client.get("/", follow_redirects=False).headers["location"] == "/login"
+    assert app_client.get("/", follow_redirects=False).headers["location"] == "/public"
     _sign_in(app_client, "rep-jet")
     assert app_client.get("/", follow_redirects=False).headers["location"] == "/portal"
     builders.make_user(db, world.city, username="boss2", role=Role.supervisor)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from tartip.core.schemas import ErrorBody
 from tartip.deps import CurrentScope, DbSession
-from tartip.reports import service
+from tartip.reports import api_dashboards, api_issues, api_report, api_sustainability, service
 from tartip.reports.schemas import ScorecardRead
 
 router = APIRouter(
@@ -36,3 +36,9 @@ def read_scorecard(
     """Each company's scorecard for the month: the city sees all, a company only itself."""
     card = service.scorecard(db, scope=scope, month=month, company=company)
     return ScorecardRead.from_scorecard(card)
+
+
+router.include_router(api_dashboards.router)
+router.include_router(api_report.router)
+router.include_router(api_issues.router)
+router.include_router(api_sustainability.router)

@@ -16,7 +16,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from tartip.auth.enums import Role
 from tartip.core.clock import utcnow
 from tartip.deps import DbSession, Page, PortalView
-from tartip.reports import present, service
+from tartip.reports import (
+    pages_dashboards,
+    pages_issues,
+    pages_report,
+    pages_sustainability,
+    present,
+    service,
+)
 from tartip.reports.period import Month
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -63,3 +70,9 @@ def portal_scorecard_page(
         "portal/scorecard.html",
         {**view.context(), **_context(card), "portal_section": "scorecard"},
     )
+
+
+router.include_router(pages_dashboards.router)
+router.include_router(pages_report.router)
+router.include_router(pages_issues.router)
+router.include_router(pages_sustainability.router)

@@ -1,0 +1,338 @@
+"""The field-work sections of the operator's report: scooters put in order, staff and shifts,
+duty zones, and events staffed.
+
+"Put in order" is counted by ``ops.counts`` (the work logs, bucketed by local day), the function
+the ops pages use too, so the report and the ops figures never disagree. A shift counts in the
+period it starts in; its hours worked run from check-in to check-out (or to the planned end when
+nobody checked out). An event counts when its time overlaps the period.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tartip.auth.scope import Scope
+from tartip.events.models import CityEvent
+from tartip.ops import counts as ops_counts
+from tartip.ops import staff
+from tartip.ops.models import Shift, WorkLog, WorkLogCount
+from tartip.reports.report_model import (
+    Chart,
+    ChartKind,
+    Column,
+    Figure,
+    Records,
+    ReportPeriod,
+    Row,
+    Section,
+    Series,
+    Table,
+    Unit,
+)
+
+
+def days(period: ReportPeriod) -> tuple[str, ...]:
+    """The period's local days as ``YYYY-MM-DD``."""
+    return tuple((period.first + timedelta(days=i)).isoformat() for i in range(period.days))
+
+
+def _counts(
+    db: Session, scope: Scope, period: ReportPeriod, group: ops_counts.Group
+) -> list[ops_counts.Row]:
+    return ops_counts.counts(
+        db,
+        scope=scope,
+        since=period.first,
+        until=period.last + timedelta(days=1),
+        period="day",
+        group=group,
+        timezone=period.timezone,
+    )
+
+
+def _totals(rows: list[ops_counts.Row]) -> list[tuple[str, str, int]]:
+    """(key, label, sum) per group, largest first."""
+    sums: dict[tuple[str, str], int] = defaultdict(int)
+    for r in rows:
+        sums[(r.key, r.label)] += r.count
+    return sorted(((k, lb, n) for (k, lb), n in sums.items()), key=lambda t: (-t[2], t[1]))
+
+
+def _named(sums: dict[int | None, int], names: dict[int, str]) -> list[tuple[str, str, int]]:
+    """(key, name, sum) per id, largest first; rows without one are keyed ``none``."""
+    rows = [
+        ("none", "—", n) if k is None else (str(k), names.get(k, f"#{k}"), n)
+        for k, n in sums.items()
+    ]
+    return sorted(rows, key=lambda t: (-t[2], t[1]))
+
+
+def put_in_order(db: Session, *, scope: Scope, period: ReportPeriod) -> Section:
+    """Scooters put in order: total, per day (by company), per month, company, zone and scout."""
+    by_company = _counts(db, scope, period, "company")
+    total = sum(r.count for r in by_company)
+    in_period = (
+        WorkLog.city_id == scope.city_id,
+        WorkLog.finished_at >= period.start,
+        WorkLog.finished_at < period.end,
+    )
+    logs = db.scalar(select(func.count(WorkLog.id)).where(*in_period))
+    # Zone and scout totals in one pass over the period (no day buckets needed): the same rows
+    # and sums ``ops.counts`` takes, grouped once by (zone, scout) rather than twice by day.
+    pairs = db.execute(
+        select(WorkLog.zone_id, WorkLog.scout_id, func.sum(WorkLogCount.count))
+        .join(WorkLogCount, WorkLogCount.work_log_id == WorkLog.id)
+        .where(*in_period)
+        .group_by(WorkLog.zone_id, WorkLog.scout_id)
+    ).all()
+    zones: dict[int | None, int] = defaultdict(int)
+    scouts: dict[int | None, int] = defaultdict(int)
+    for zone_id, scout_id, n in pairs:
+        zones[zone_id] += int(n or 0)
+        scouts[scout_id] += int(n or 0)
+    zone_names = staff.zone_names(db, city_id=scope.city_id, zone_ids=[z for z in zones if z])
+    scout_names = staff.display_names(db, [u for u in scouts if u])
+    by_zone = _named(zones, zone_names)
+    by_scout = _named(scouts, scout_names)
+    x = days(period)
+    companies = _totals(by_company)
+    series = []
+    for key, label, _n in companies:
+        per_day = {r.period: r.count for r in by_company if r.key == key}
+        series.append(Series(key, label, tuple(float(per_day.get(d, 0)) for d in x)))
+    months: dict[str, int] = defaultdict(int)
+    for r in by_company:
+        months[r.period[:7]] += r.count
+
+    def group_table(key: str, title: str, heading: str, rows: list[tuple[str, str, int]]) -> Table:
+        return Table(
+            key=f"put_in_order.by_{key}",
+            title=title,
+            columns=(Column(key, heading, Unit.text), Column("count", "Scooters", Unit.vehicles)),
+            rows=tuple(
+                Row((label, n), {"count": Records.of("put_in_order", period, **{key: k})})
+                for k, label, n in rows
+            ),
+        )
+
+    month_table = Table(
+        key="put_in_order.by_month",
+        title="Put in order by month",
+        columns=(Column("month", "Month", Unit.text), Column("count", "Scooters", Unit.vehicles)),
+        rows=tuple(
+            Row((m, n), {"count": Records.of("put_in_order", period, month=m)})
+            for m, n in sorted(months.items())
+        ),
+    )
+    return Section(
+        key="put_in_order",
+        title="Scooters put in order",
+        figures=(
+            Figure(
+                "put_in_order.total",
+                "Scooters put in order",
+                total,
+                Unit.vehicles,
+                note="Counted from the scouts' work logs, on the local day the work was finished",
+                records=Records.of("put_in_order", period),
+            ),
+            Figure(
+                "put_in_order.tasks",
+                "Tasks finished with proof of work",
+                int(logs or 0),
+                Unit.number,
+                records=Records.of("put_in_order", period),
+            ),
+            Figure(
+                "put_in_order.per_day",
+                "Average per day",
+                round(total / period.days, 1),
+                Unit.vehicles,
+            ),
+        ),
+        tables=(
+            month_table,
+            group_table("company", "Put in order by company", "Company", companies),
+            group_table("zone", "Put in order by zone", "Zone", by_zone),
+            group_table("scout", "Put in order by scout", "Scout", by_scout),
+        ),
+        charts=(
+            Chart(
+                key="put_in_order.daily",
+                title="Scooters put in order per day",
+                unit=Unit.vehicles,
+                kind=ChartKind.stacked,
+                x=x,
+                series=tuple(series),
+                translate_series=False,
+            ),
+        ),
+    )
+
+
+@dataclass
+class _ShiftTally:
+    planned: int = 0
+    worked: int = 0
+    hours: float = 0.0
+    people: set[int] = field(default_factory=set)
+
+
+def worked_hours(shift: Shift) -> float:
+    """Hours from check-in to check-out (or the planned end); 0 when never checked in."""
+    if shift.checked_in_at is None:
+        return 0.0
+    until = shift.checked_out_at or shift.ends_at
+    return max(0.0, (until - shift.checked_in_at).total_seconds() / 3600)
+
+
+def shifts_in(db: Session, *, city_id: int, period: ReportPeriod) -> list[Shift]:
+    """The period's shifts (by their start), cancelled ones left out."""
+    stmt = select(Shift).where(
+        Shift.city_id == city_id,
+        Shift.starts_at >= period.start,
+        Shift.starts_at < period.end,
+        Shift.cancelled_at.is_(None),
+    )
+    return list(db.scalars(stmt.order_by(Shift.starts_at, Shift.id)))
+
+
+def events_in(db: Session, *, city_id: int, period: ReportPeriod) -> list[CityEvent]:
+    """The events whose time overlaps the period, cancelled ones left out."""
+    stmt = select(CityEvent).where(
+        CityEvent.city_id == city_id,
+        CityEvent.starts_at < period.end,
+        CityEvent.ends_at > period.start,
+        CityEvent.cancelled_at.is_(None),
+    )
+    return list(db.scalars(stmt.order_by(CityEvent.starts_at, CityEvent.id)))
+
+
+def _tally(shifts: list[Shift]) -> _ShiftTally:
+    t = _ShiftTally()
+    for s in shifts:
+        t.planned += 1
+        t.people.add(s.user_id)
+        if s.checked_in_at is not None:
+            t.worked += 1
+            t.hours += worked_hours(s)
+    return t
+
+
+def staff_and_zones(db: Session, *, scope: Scope, period: ReportPeriod) -> list[Section]:
+    """Staff and shifts worked; duty zones and how long someone was on duty in each; events."""
+    shifts = shifts_in(db, city_id=scope.city_id, period=period)
+    every = _tally(shifts)
+    staff_section = Section(
+        key="staff",
+        title="Staff and shifts",
+        figures=(
+            Figure("staff.people", "People on shift", len(every.people), Unit.people,
+                   records=Records.of("shifts", period)),
+            Figure("staff.shifts_planned", "Shifts planned", every.planned, Unit.shifts,
+                   records=Records.of("shifts", period)),
+            Figure("staff.shifts_worked", "Shifts worked (checked in)", every.worked,
+                   Unit.shifts, records=Records.of("shifts", period, worked="yes")),
+            Figure("staff.hours", "Hours worked", round(every.hours, 1), Unit.hours,
+                   note="From check-in to check-out, or to the planned end of the shift",
+                   records=Records.of("shifts", period, worked="yes")),
+        ),
+    )  # fmt: skip
+    zones = staff.duty_zones(db, scope=scope)
+    zone_rows = []
+    covered = 0
+    for zone in zones:
+        t = _tally([s for s in shifts if zone.id in (s.zone_ids or [])])
+        covered += t.worked > 0
+        zone_rows.append(
+            Row(
+                (zone.name, t.planned, t.worked, round(t.hours, 1)),
+                {
+                    "planned": Records.of("shifts", period, zone=zone.id),
+                    "worked": Records.of("shifts", period, zone=zone.id, worked="yes"),
+                },
+            )
+        )
+    zone_section = Section(
+        key="duty_zones",
+        title="Duty zones and coverage",
+        figures=(
+            Figure("duty_zones.count", "Duty zones", len(zones), Unit.zones,
+                   note="Published duty zones when the report was made"),
+            Figure("duty_zones.covered", "Duty zones with a shift worked", covered, Unit.zones),
+        ),
+        tables=(
+            Table(
+                key="duty_zones.coverage",
+                title="Coverage by duty zone",
+                columns=(
+                    Column("zone", "Zone", Unit.text),
+                    Column("planned", "Shifts planned", Unit.shifts),
+                    Column("worked", "Shifts worked", Unit.shifts),
+                    Column("hours", "Hours on duty", Unit.hours),
+                ),
+                rows=tuple(zone_rows),
+            ),
+        ),
+    )  # fmt: skip
+    events = events_in(db, city_id=scope.city_id, period=period)
+    by_event: dict[int, list[Shift]] = defaultdict(list)
+    for s in _event_shifts(db, [e.id for e in events]):
+        if s.city_event_id is not None:
+            by_event[s.city_event_id].append(s)
+    event_rows = []
+    staffed = 0
+    for e in events:
+        t = _tally(by_event.get(e.id, []))
+        staffed += t.planned > 0
+        event_rows.append(
+            Row(
+                (e.name, _local(e.starts_at, period.timezone), len(t.people), t.worked,
+                 round(t.hours, 1)),
+                {"people": Records.of("shifts", period, event=e.id)},
+            )
+        )  # fmt: skip
+    event_section = Section(
+        key="events",
+        title="Events staffed",
+        figures=(
+            Figure("events.count", "Events", len(events), Unit.events,
+                   records=Records.of("events", period)),
+            Figure("events.staffed", "Events staffed", staffed, Unit.events,
+                   records=Records.of("events", period, staffed="yes")),
+        ),
+        tables=(
+            Table(
+                key="events.staffing",
+                title="Staff at events",
+                columns=(
+                    Column("event", "Event", Unit.text),
+                    Column("starts", "Starts", Unit.text),
+                    Column("people", "People", Unit.people),
+                    Column("worked", "Shifts worked", Unit.shifts),
+                    Column("hours", "Hours worked", Unit.hours),
+                ),
+                rows=tuple(event_rows),
+            ),
+        ),
+    )  # fmt: skip
+    return [staff_section, zone_section, event_section]
+
+
+def _event_shifts(db: Session, event_ids: list[int]) -> list[Shift]:
+    """Every shift staffing these events, whenever it starts (an event may straddle the end)."""
+    if not event_ids:
+        return []
+    stmt = select(Shift).where(Shift.city_event_id.in_(event_ids), Shift.cancelled_at.is_(None))
+    return list(db.scalars(stmt))
+
+
+def _local(moment: datetime, timezone: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
