@@ -5,8 +5,10 @@
   report) left out — every figure of handovers (report, dashboards, scorecard, public page)
   counts this way;
 - *collected*, *median* and *p90*: of the handovers made in the month, those collected so far and
-  the hours from handover to collection. The 90th percentile is the nearest-rank one (the value
-  below which 90 % of the times fall, taken from the times themselves). A vehicle the company had
+  the hours from handover to collection (one resolved without a collection time left the street
+  when it was resolved: the scorecard and the report count it so too). The 90th percentile is
+  the nearest-rank one (the value below which 90 % of the times fall, taken from the times
+  themselves). A vehicle the company had
   already taken before it was handed over counts as 0 hours.
 """
 
@@ -109,19 +111,22 @@ def figures(
     for company_id, at in db.execute(found):
         if chosen is None or company_id in chosen:
             cells.setdefault((month_of(at, zone), company_id), _Cell()).found += 1
-    handed = select(Handover.company_id, Handover.handed_over_at, Handover.collected_at).where(
+    handed = select(
+        Handover.company_id, Handover.handed_over_at, Handover.collected_at, Handover.resolved_at
+    ).where(
         Handover.city_id == scope.city_id,
         Handover.handed_over_at >= start,
         Handover.handed_over_at < end,
         Handover.status != HandoverStatus.cancelled,
     )
-    for company_id, at, collected in db.execute(handed):
+    for company_id, at, collected, resolved in db.execute(handed):
         if chosen is not None and company_id not in chosen:
             continue
         cell = cells.setdefault((month_of(at, zone), company_id), _Cell())
         cell.handed_over += 1
-        if collected is not None:
-            cell.times().append(max(0.0, (collected - at).total_seconds() / 3600))
+        off_street = collected or resolved
+        if off_street is not None:
+            cell.times().append(max(0.0, (off_street - at).total_seconds() / 3600))
     rows = _rows(cells, companies)
     return FiguresRead(since=first.strftime("%Y-%m"), until=last.strftime("%Y-%m"), rows=rows)
 

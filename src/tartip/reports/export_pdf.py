@@ -33,6 +33,7 @@ from reportlab.platypus import (
 
 from tartip.reports.export import Edition, Words
 from tartip.reports.export_pdf_chart import FONT, FONT_BOLD, chart_drawing
+from tartip.reports.export_pdf_map import map_drawing
 from tartip.reports.report_model import Figure, Report, Section, Unit
 from tartip.reports.report_model import Table as ReportTable
 
@@ -168,6 +169,8 @@ def _section(section: Section, words: Words, st: dict[str, ParagraphStyle]) -> l
                 [_p(words(chart.title), st["h2"]), chart_drawing(chart, words, width=WIDTH)]
             )
         )
+    for m in section.maps:
+        out.append(KeepTogether([_p(words(m.title), st["h2"]), map_drawing(m, words, width=WIDTH)]))
     for t in section.tables:
         out += _table(t, words, st)
     return out

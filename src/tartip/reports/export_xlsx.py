@@ -2,7 +2,8 @@
 
 One sheet "about" the report (city, period, when generated, the version), then one sheet per
 section: its figures (label, value, unit, how counted, a link to the records), each table with
-its headings, and each chart's data as a table (x down, one column per series). Shares are
+its headings, each chart's data as a table (x down, one column per series) and each map's
+values as a table (one place a row). Shares are
 stored as fractions with a percent format, so formulas over them work.
 """
 
@@ -16,7 +17,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tartip.reports.export import Edition, Words
-from tartip.reports.report_model import Cell, Chart, Column, Report, Section, Table, Unit
+from tartip.reports.report_model import Cell, Chart, Column, Map, Report, Section, Table, Unit
 
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14)
@@ -134,6 +135,27 @@ def _chart(ws: Worksheet, chart: Chart, words: Words, row: int) -> int:
     return row + 2
 
 
+def _map(ws: Worksheet, m: Map, words: Words, row: int) -> int:
+    """A map's values as a table: one place a row (its name, value and records)."""
+    ws.cell(row=row, column=1, value=words(m.title)).font = BOLD
+    row += 1
+    for col, head in enumerate((words("Place"), words(m.layer.label), words("Records")), 1):
+        ws.cell(row=row, column=col, value=head).font = BOLD
+    for f in m.layer.features:
+        row += 1
+        ws.cell(row=row, column=1, value=f.label(words.locale))
+        _put(ws, row, 2, f.value, m.layer.unit)
+        link = words.link(f.records)
+        if link:
+            cell = ws.cell(row=row, column=3, value=link)
+            cell.hyperlink = link
+            cell.font = LINK
+    if m.note:
+        row += 1
+        ws.cell(row=row, column=1, value=words(m.note))
+    return row + 2
+
+
 def write_xlsx(report: Report, words: Words, edition: Edition | None) -> bytes:
     """The report as XLSX bytes."""
     book = Workbook()
@@ -153,6 +175,8 @@ def write_xlsx(report: Report, words: Words, edition: Edition | None) -> bytes:
             row = _table(ws, table, words, row)
         for chart in section.charts:
             row = _chart(ws, chart, words, row)
+        for m in section.maps:
+            row = _map(ws, m, words, row)
         ws.column_dimensions["A"].width = 40
         for letter in "BCDE":
             ws.column_dimensions[letter].width = 16

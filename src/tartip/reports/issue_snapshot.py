@@ -20,6 +20,10 @@ from tartip.reports.report_model import (
     ChartKind,
     Column,
     Figure,
+    Map,
+    MapFeature,
+    MapKind,
+    MapLayer,
     PeriodKind,
     Records,
     Report,
@@ -91,6 +95,34 @@ def _chart(c: Chart) -> dict[str, Any]:
     }
 
 
+def _feature(f: MapFeature) -> dict[str, Any]:
+    return {
+        "key": f.key,
+        "name": f.name,
+        "geometry": f.geometry,
+        "value": f.value,
+        "records": _records(f.records),
+        "names": [list(n) for n in f.names],
+    }
+
+
+def _map(m: Map) -> dict[str, Any]:
+    layer = m.layer
+    return {
+        "key": m.key,
+        "title": m.title,
+        "note": m.note,
+        "base": [_feature(f) for f in m.base],
+        "layer": {
+            "key": layer.key,
+            "label": layer.label,
+            "unit": layer.unit.value,
+            "kind": layer.kind.value,
+            "features": [_feature(f) for f in layer.features],
+        },
+    }
+
+
 def dump(report: Report) -> dict[str, Any]:
     """The report as JSON-ready data."""
     p = report.period
@@ -118,6 +150,7 @@ def dump(report: Report) -> dict[str, Any]:
                 "figures": [_figure(f) for f in s.figures],
                 "tables": [_table(t) for t in s.tables],
                 "charts": [_chart(c) for c in s.charts],
+                "maps": [_map(m) for m in s.maps],
             }
             for s in report.sections
         ],
@@ -159,6 +192,34 @@ def _load_chart(c: dict[str, Any]) -> Chart:
     )
 
 
+def _load_feature(f: dict[str, Any]) -> MapFeature:
+    return MapFeature(
+        key=f["key"],
+        name=f["name"],
+        geometry=f["geometry"],
+        value=f["value"],
+        records=_load_records(f["records"]),
+        names=tuple((str(loc), str(n)) for loc, n in f["names"]),
+    )
+
+
+def _load_map(m: dict[str, Any]) -> Map:
+    layer = m["layer"]
+    return Map(
+        key=m["key"],
+        title=m["title"],
+        note=m["note"],
+        base=tuple(_load_feature(f) for f in m["base"]),
+        layer=MapLayer(
+            key=layer["key"],
+            label=layer["label"],
+            unit=Unit(layer["unit"]),
+            kind=MapKind(layer["kind"]),
+            features=tuple(_load_feature(f) for f in layer["features"]),
+        ),
+    )
+
+
 def _load_section(s: dict[str, Any]) -> Section:
     return Section(
         key=s["key"],
@@ -178,6 +239,8 @@ def _load_section(s: dict[str, Any]) -> Section:
         ),
         tables=tuple(_load_table(t) for t in s["tables"]),
         charts=tuple(_load_chart(c) for c in s["charts"]),
+        # Snapshots issued before the report had maps hold none.
+        maps=tuple(_load_map(m) for m in s.get("maps", [])),
     )
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from tartip.deps import DbSession, Page
-from tartip.reports import report, report_charts, report_records
+from tartip.reports import report, report_charts, report_maps, report_records
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -30,7 +30,12 @@ def report_page(
     )  # fmt: skip
     return page.render(
         "reports/report.html",
-        {"report": found, "charts": report_charts, "chosen": period or found.period.kind.value},
+        {
+            "report": found,
+            "charts": report_charts,
+            "maps": report_maps,
+            "chosen": period or found.period.kind.value,
+        },
     )
 
 

@@ -215,8 +215,11 @@ def handovers(db: Session, *, city_id: int, period: Period) -> dict[int, list[Ha
     )
     found: dict[int, list[HandoverTimes]] = defaultdict(list)
     for company_id, handed, due, collected, resolved in db.execute(stmt):
-        # Resolved without a collection time: off the street when it was resolved.
+        # Resolved without a collection time: off the street when it was resolved. A vehicle
+        # taken before the handover counts as 0 hours (as damage.figures and the report).
         done = collected or resolved
+        if done is not None and done < handed:
+            done = handed
         found[int(company_id)].append(
             HandoverTimes(handed.timestamp(), due.timestamp(), done.timestamp() if done else None)
         )

@@ -27,7 +27,7 @@ from tartip.core.errors import NotFound
 from tartip.damage import figures as damage_figures
 from tartip.damage.enums import HandoverStatus
 from tartip.damage.models import DamageCase, Handover
-from tartip.reports import report_period, report_work, service
+from tartip.reports import dashboards_maps, report_maps, report_period, report_work, service
 from tartip.reports import scorecard as sc
 from tartip.reports.period import Month
 from tartip.reports.report_model import (
@@ -80,9 +80,12 @@ def build(
         raise NotFound(f"no city {scope.city_id}")
     moment = now or utcnow()
     sections = [
-        report_work.put_in_order(db, scope=scope, period=period),
+        report_maps.with_zone_map(
+            db, scope=scope, section=report_work.put_in_order(db, scope=scope, period=period)
+        ),
         complaints(db, scope=scope, period=period, now=moment),
         damage(db, scope=scope, period=period),
+        report_maps.violations(db, scope=scope, city=city, period=period),
         *report_work.staff_and_zones(db, scope=scope, period=period),
         trips(db, scope=scope, period=period),
     ]
@@ -192,6 +195,7 @@ def complaints(db: Session, *, scope: Scope, period: ReportPeriod, now: datetime
                              found.by_source, SOURCE_LABELS, period, "source"),
             _complaint_table("complaints.by_category", "Complaints by category", "Category",
                              found.by_category, CATEGORY_LABELS, period, "category"),
+            _district_table(db, scope=scope, period=period, now=now),
         ),
         charts=(
             Chart("complaints.sources", "Complaints by source", Unit.complaints, ChartKind.bar,
@@ -200,6 +204,49 @@ def complaints(db: Session, *, scope: Scope, period: ReportPeriod, now: datetime
                                  tuple(float(r.total) for r in found.by_source)),),
                   translate_x=True),
         ),
+    )  # fmt: skip
+
+
+# The place a complaint is about with no district around it (outside the city's districts).
+OUTSIDE_DISTRICT = "Outside every district"
+
+
+def _district_table(db: Session, *, scope: Scope, period: ReportPeriod, now: datetime) -> Table:
+    """Complaints by the district of their place, counted as the city view's map counts them.
+
+    The dashboards' own function does the counting, so the report and the city view cannot
+    disagree. A district's name is the city's English name, used as a msgid: the catalogues
+    hold Almaty's districts in Russian and Kazakh (another city's names show as written).
+    """
+    city = cities_service.get(db, city_id=scope.city_id)
+    if city is None:
+        raise NotFound(f"no city {scope.city_id}")
+    days = dashboards_maps.MapPeriod(period.first, period.last, period.start, period.end)
+    found = dashboards_maps.district_complaints(
+        db, scope=scope, city=city, period=days, now=now, locale="en"
+    )
+
+    def link(key: str, **more: str) -> Records:
+        return Records.of("complaints", period, district=key, **more)
+
+    return Table(
+        key="complaints.by_district",
+        title="Complaints by district",
+        columns=(
+            Column("district", "District", Unit.text, translate=True),
+            Column("total", "Received", Unit.complaints),
+            Column("open", "Open", Unit.complaints),
+            Column("overdue", "Overdue", Unit.complaints),
+        ),
+        rows=tuple(
+            Row(
+                (r.name or OUTSIDE_DISTRICT, r.total, r.open, r.overdue),
+                {"total": link(r.key), "open": link(r.key, state="open"),
+                 "overdue": link(r.key, state="overdue")},
+            )
+            for r in found.rows
+        ),
+        note="By the district of the place a complaint is about",
     )  # fmt: skip
 
 
@@ -220,8 +267,13 @@ def damage(db: Session, *, scope: Scope, period: ReportPeriod) -> Section:
         found[company_id] += 1
     handed: dict[int | None, int] = defaultdict(int)
     hours: dict[int | None, list[float]] = defaultdict(list)
-    for company_id, at, collected in db.execute(
-        select(Handover.company_id, Handover.handed_over_at, Handover.collected_at).where(
+    for company_id, at, collected, resolved in db.execute(
+        select(
+            Handover.company_id,
+            Handover.handed_over_at,
+            Handover.collected_at,
+            Handover.resolved_at,
+        ).where(
             Handover.city_id == scope.city_id,
             Handover.handed_over_at >= period.start,
             Handover.handed_over_at < period.end,
@@ -229,9 +281,11 @@ def damage(db: Session, *, scope: Scope, period: ReportPeriod) -> Section:
         )
     ):
         handed[company_id] += 1
-        if collected is not None:
-            # As damage.figures: a vehicle already taken before the handover counts as 0 hours.
-            hours[company_id].append(max(0.0, (collected - at).total_seconds() / 3600))
+        # As damage.figures and the scorecard: resolved without a collection time is off the
+        # street when resolved; a vehicle taken before the handover counts as 0 hours.
+        off_street = collected or resolved
+        if off_street is not None:
+            hours[company_id].append(max(0.0, (off_street - at).total_seconds() / 3600))
     every = [h for hs in hours.values() for h in hs]
     rows = []
     for cid in sorted(
@@ -340,7 +394,7 @@ SCORECARD_COLUMNS = (
     (sc.MeasureKey.parking_violations, "per_100_vehicles", "Parking violations per 100 vehicles"),
     (sc.MeasureKey.damage_collection, "median_hours", "Median hours to collect"),
     (sc.MeasureKey.complaints, "complaints", "Complaints"),
-    (sc.MeasureKey.put_in_order, "put_in_order", "Put in order"),
+    (sc.MeasureKey.put_in_order, "vehicles_put_in_order", "Put in order"),
 )
 
 
@@ -352,11 +406,8 @@ def scorecard(db: Session, *, scope: Scope, period: ReportPeriod, now: datetime)
     for company in card.companies:
         cells: list[str | int | float | None] = [company.company.name]
         for measure_key, figure_key, _label in SCORECARD_COLUMNS:
-            measure = company.measure(measure_key)
-            try:
-                cells.append(measure.figure(figure_key).value)
-            except KeyError:
-                cells.append(measure.figures[0].value if measure.figures else None)
+            # No fallback: a wrong figure key must fail, not show another figure under the label.
+            cells.append(company.measure(measure_key).figure(figure_key).value)
         rows.append(Row(tuple(cells)))
     return Section(
         key="scorecard",

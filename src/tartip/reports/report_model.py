@@ -12,7 +12,8 @@ Shape::
       └─ Section ── key, title (msgid), note (msgid)
            ├─ Figure  ── key, label, value, unit, note, missing, records (→ the rows behind it)
            ├─ Table   ── key, title, columns (Column), rows (Row: cells + records per cell)
-           └─ Chart   ── key, title, unit, kind, x (labels), series (Series: label + values)
+           ├─ Chart   ── key, title, unit, kind, x (labels), series (Series: label + values)
+           └─ Map     ── key, title, base (district outlines), layer (MapLayer: features + values)
 
 A figure without data has ``value`` None and says why in ``missing`` (a msgid): "no data" is
 never shown as zero. ``Records`` names a figure's records list: ``/reports/records/<figure>`` on
@@ -25,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 from urllib.parse import urlencode
 
 RECORDS_PATH = "/reports/records"
@@ -219,6 +221,64 @@ class Chart:
         return max((v for s in self.series for v in s.values if v is not None), default=0.0)
 
 
+class MapKind(StrEnum):
+    """How a map layer's features are drawn."""
+
+    areas = "areas"  # polygons shaded by value (zones, hexagons, districts)
+
+
+@dataclass(frozen=True)
+class MapFeature:
+    """One place on a map: a GeoJSON geometry (WGS84), its name and value.
+
+    ``name`` is data (a zone's name, a hexagon's centre), never a msgid; ``names`` gives the
+    name in other locales where the data has it (``(("ru", "…"), ("kk", "…"))``).
+    """
+
+    key: str
+    name: str
+    geometry: dict[str, Any]  # GeoJSON geometry: Polygon or MultiPolygon
+    value: float | None = None
+    records: Records | None = None
+    names: tuple[tuple[str, str], ...] = ()
+
+    def label(self, locale: str) -> str:
+        """The name in ``locale`` where the data has one, else ``name``."""
+        return dict(self.names).get(locale) or self.name
+
+
+@dataclass(frozen=True)
+class MapLayer:
+    """The values a map shows: one feature per place, shaded by its value."""
+
+    key: str
+    label: str  # msgid: what the value counts (the legend's title)
+    unit: Unit
+    features: tuple[MapFeature, ...]
+    kind: MapKind = MapKind.areas
+
+    @property
+    def peak(self) -> float:
+        """The largest value, 0 when there is none."""
+        return max((f.value for f in self.features if f.value is not None), default=0.0)
+
+    @property
+    def total(self) -> float:
+        """The sum of the values."""
+        return sum(f.value for f in self.features if f.value is not None)
+
+
+@dataclass(frozen=True)
+class Map:
+    """A map of the report: the city's district outlines as the base, one layer of values."""
+
+    key: str
+    title: str  # msgid
+    layer: MapLayer
+    base: tuple[MapFeature, ...] = ()  # outlines only (value None)
+    note: str | None = None  # msgid
+
+
 @dataclass(frozen=True)
 class Section:
     """A part of the report: its figures, tables and charts, in the order they are shown."""
@@ -229,6 +289,7 @@ class Section:
     tables: tuple[Table, ...] = ()
     charts: tuple[Chart, ...] = ()
     note: str | None = None  # msgid
+    maps: tuple[Map, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -250,6 +311,14 @@ class Report:
         for s in self.sections:
             if s.key == key:
                 return s
+        raise KeyError(key)
+
+    def map(self, key: str) -> Map:
+        """A map by key (``KeyError`` if there is none)."""
+        for s in self.sections:
+            for m in s.maps:
+                if m.key == key:
+                    return m
         raise KeyError(key)
 
     def figures(self) -> Iterator[Figure]:
@@ -299,4 +368,6 @@ def msgids(report: Report) -> Sequence[str]:
                 found += ch.x
             if ch.translate_series:
                 found += [se.label for se in ch.series]
+        for m in s.maps:
+            found += [m.title, m.layer.label, *([m.note] if m.note else [])]
     return list(dict.fromkeys(found))

@@ -13,26 +13,31 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from tartip.auth.scope import Scope
+from tartip.cities import districts as cities_districts
 from tartip.cities import service as cities_service
 from tartip.cities.models import Company
 from tartip.complaints import access
 from tartip.complaints.enums import OPEN, ComplaintStatus, MatchState
 from tartip.complaints.models import Complaint, ComplaintCompany
+from tartip.compliance.models import Violation
 from tartip.core.clock import utcnow
 from tartip.core.errors import Forbidden, InvalidInput, NotFound, Problem
 from tartip.damage.enums import HandoverStatus
 from tartip.damage.models import DamageCase, Handover
 from tartip.ops import staff
 from tartip.ops.models import WorkLog, WorkLogCount
-from tartip.reports import report, report_period, report_work
-from tartip.reports.report_model import Cell, Column, PeriodKind, ReportPeriod, Unit
+from tartip.reports import dashboards_maps, report, report_period, report_work
+from tartip.reports.report_model import API_PREFIX, Cell, Column, PeriodKind, ReportPeriod, Unit
 from tartip.trips.statistics_models import TripRollup
 
-KINDS = ("put_in_order", "complaints", "damage_cases", "handovers", "shifts", "events", "trips")
+KINDS = (
+    "put_in_order", "complaints", "damage_cases", "handovers", "shifts", "events", "trips",
+    "violations",
+)  # fmt: skip
 TITLES = {
     "put_in_order": "Work logs: scooters put in order",
     "complaints": "Complaints",
@@ -41,6 +46,7 @@ TITLES = {
     "shifts": "Shifts",
     "events": "Events",
     "trips": "Trips by day and company",
+    "violations": "Violations opened",
 }
 LIMIT = 1000
 
@@ -196,18 +202,7 @@ def _complaints(
         where.append(Complaint.source == source)
     if f.get("category"):
         where.append(Complaint.category == f["category"])
-    state = f.get("state")
-    if state == "open":
-        where.append(Complaint.status.in_([s.value for s in OPEN]))
-    elif state == "overdue":
-        where += [Complaint.status.in_([s.value for s in OPEN]), Complaint.due_at < now]
-    elif state == "resolved":
-        where += [Complaint.status == ComplaintStatus.resolved, Complaint.closed_at.is_not(None)]
-    elif state:
-        raise InvalidInput(
-            f"state {state!r} is not open, overdue or resolved",
-            problems=[Problem("query.state", "open, overdue or resolved")],
-        )
+    where += _state_clauses(f.get("state"), now)
     company = _company(db, scope, f.get("company"))
     if company is not None:
         where.append(
@@ -219,6 +214,8 @@ def _complaints(
             )
         )
     found = list(db.scalars(select(Complaint).where(*where).order_by(Complaint.received_at)))
+    if f.get("district"):
+        found = _in_district(db, scope, found, f["district"])
     rows: list[tuple[Cell, ...]] = [
         (c.reference, _local(c.received_at, period.timezone),
          report.SOURCE_LABELS.get(str(c.source), str(c.source)),
@@ -237,6 +234,35 @@ def _complaints(
     )
     links = [f"/complaints/{c.reference}" for c in found[:LIMIT]]
     return columns, rows, list(links), len(found)
+
+
+def _state_clauses(state: str | None, now: datetime) -> list[Any]:
+    """The conditions of a complaint's state as of ``now``: open, overdue or resolved."""
+    if not state:
+        return []
+    if state == "open":
+        return [Complaint.status.in_([s.value for s in OPEN])]
+    if state == "overdue":
+        return [Complaint.status.in_([s.value for s in OPEN]), Complaint.due_at < now]
+    if state == "resolved":
+        return [Complaint.status == ComplaintStatus.resolved, Complaint.closed_at.is_not(None)]
+    raise InvalidInput(
+        f"state {state!r} is not open, overdue or resolved",
+        problems=[Problem("query.state", "open, overdue or resolved")],
+    )
+
+
+def _in_district(db: Session, scope: Scope, found: list[Complaint], code: str) -> list[Complaint]:
+    """The complaints about places in the district ``code`` (``outside``: in none), as the
+    report's district table and the city view place them (the same locator)."""
+    ids = {d.code: d.id for d in cities_districts.list_districts(db, city_id=scope.city_id)}
+    if code != dashboards_maps.OUTSIDE and code not in ids:
+        raise NotFound(f"no district {code!r} in this city")
+    wanted = ids.get(code)  # None: outside every district
+    located = cities_districts.locator(db, scope.city_id).locate(
+        [c.lon for c in found], [c.lat for c in found]
+    )
+    return [c for c, d in zip(found, located, strict=True) if d == wanted]
 
 
 def _damage_cases(
@@ -268,6 +294,14 @@ def _damage_cases(
     return columns, rows, [f"/damage/cases/{c.id}" for c in found[:LIMIT]], len(found)
 
 
+def _hours(h: Handover) -> float | None:
+    """Hours from handover to off the street (collected, else resolved); 0 if taken before."""
+    off_street = h.collected_at or h.resolved_at
+    if off_street is None:
+        return None
+    return round(max(0.0, (off_street - h.handed_over_at).total_seconds() / 3600), 2)
+
+
 def _handovers(
     db: Session, scope: Scope, period: ReportPeriod, f: dict[str, str], _now: datetime
 ) -> Found:
@@ -281,15 +315,14 @@ def _handovers(
     if company is not None:
         where.append(Handover.company_id == company.id)
     if f.get("collected") == "yes":
-        where.append(Handover.collected_at.is_not(None))
+        # Off the street: collected, or resolved without a collection time (as the figure).
+        where.append(or_(Handover.collected_at.is_not(None), Handover.resolved_at.is_not(None)))
     found = list(db.scalars(select(Handover).where(*where).order_by(Handover.handed_over_at)))
     names = {c.id: c.name for c in cities_service.list_companies(db, city_id=scope.city_id)}
     tz = period.timezone
     rows: list[tuple[Cell, ...]] = [
         (h.reference, names.get(h.company_id, "—"), _local(h.handed_over_at, tz),
-         _local(h.collected_at, tz),
-         None if h.collected_at is None
-         else round(max(0.0, (h.collected_at - h.handed_over_at).total_seconds() / 3600), 2))
+         _local(h.collected_at or h.resolved_at, tz), _hours(h))
         for h in found[:LIMIT]
     ]  # fmt: skip
     columns = (
@@ -386,6 +419,35 @@ def _trips(
     return columns, rows, [None] * len(rows), total
 
 
+def _violations(
+    db: Session, scope: Scope, period: ReportPeriod, f: dict[str, str], _now: datetime
+) -> Found:
+    """Violations opened in the period (``kind=clutter``: clutter only), as the report counts."""
+    where: list[Any] = [
+        Violation.city_id == scope.city_id,
+        Violation.opened_at >= period.start,
+        Violation.opened_at < period.end,
+    ]
+    if f.get("kind"):
+        where.append(Violation.kind == f["kind"])
+    found = list(db.scalars(select(Violation).where(*where).order_by(Violation.opened_at)))
+    names = {c.id: c.name for c in cities_service.list_companies(db, city_id=scope.city_id)}
+    rows: list[tuple[Cell, ...]] = [
+        (_local(v.opened_at, period.timezone), v.kind, names.get(v.company_id or 0, "—"),
+         v.max_count, _local(v.closed_at, period.timezone))
+        for v in found[:LIMIT]
+    ]  # fmt: skip
+    columns = (
+        Column("opened", "Opened", Unit.text),
+        Column("kind", "Kind", Unit.text),
+        Column("company", "Company", Unit.text),
+        Column("vehicles", "Vehicles", Unit.number),
+        Column("closed", "Closed", Unit.text),
+    )
+    links: list[str | None] = [f"{API_PREFIX}/violations/{v.id}" for v in found[:LIMIT]]
+    return columns, rows, links, len(found)
+
+
 _READERS = {
     "put_in_order": _put_in_order,
     "complaints": _complaints,
@@ -394,4 +456,5 @@ _READERS = {
     "shifts": _shifts,
     "events": _events,
     "trips": _trips,
+    "violations": _violations,
 }
