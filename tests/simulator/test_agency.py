@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from tartip.simulator.agency import AgencyPusher
 from tartip.simulator.config import SimulatorConfig
 from tartip.simulator.mds import MdsData
 from tartip.simulator.simulation import Simulation
+from tests.simulator.aio import run_apart
 from tests.simulator.conftest import make_simulation
 from tests.simulator.fake_tartip import TOKEN, FakeTartip, free_port
 from tests.simulator.mds_schemas import model_errors
@@ -50,7 +50,7 @@ def push(pusher: AgencyPusher, *, now: bool = True) -> None:
             pusher.sync()
             await pusher.flush(client)
 
-    asyncio.run(round_())
+    run_apart(round_())
 
 
 def expected_event_ids(simulation: Simulation) -> set[str]:

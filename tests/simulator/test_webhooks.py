@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from tartip.simulator.mds import MdsData
 from tartip.simulator.server import create_simulator_app
 from tartip.simulator.simulation import REPAIR_S, Simulation
 from tartip.simulator.webhooks import WebhookReceiver, sign
+from tests.simulator.aio import run_apart
 from tests.simulator.conftest import make_simulation
 from tests.simulator.fake_tartip import TOKEN, FakeTartip
 
@@ -263,9 +263,9 @@ def test_tartip_is_answered_when_the_company_has_a_token(simulation: Simulation)
             code = simulation.identities.codes[parked_jet_vehicle(simulation)]
             assert deliver(client, handover(code, handover_id="41")).status_code == 200
 
-            asyncio.run(flush(receiver))
+            run_apart(flush(receiver))
             simulation.step(120)
-            asyncio.run(flush(receiver))
+            run_apart(flush(receiver))
             (delivery,) = client.get("/_control/webhooks").json()["deliveries"]
     finally:
         tartip.stop()

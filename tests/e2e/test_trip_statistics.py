@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy.orm import Session
 
 from tartip.auth.enums import Role
@@ -20,7 +20,7 @@ from tartip.db.engine import make_engine
 from tartip.trips import statistics_rollup
 from tests import builders
 from tests.conftest import create_pg_database, drop_pg_database
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop
+from tests.e2e.conftest import start_server, stop
 from tests.e2e.pages.login_page import LoginPage
 from tests.trips.test_statistics_rollup import ALMALY, MEDEU, TURKSIB, add_trip
 
@@ -75,14 +75,6 @@ def base_url(
     finally:
         if request.param == "postgis":
             drop_pg_database(pg_name)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
