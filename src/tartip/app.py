@@ -18,7 +18,6 @@ from tartip import __version__
 from tartip.auth import api as auth_api
 from tartip.auth import pages as auth_pages
 from tartip.auth.enums import Role
-from tartip.auth.models import User
 from tartip.complaints import api as complaints_api
 from tartip.complaints import pages as complaints_pages
 from tartip.compliance import api as compliance_api
@@ -29,7 +28,7 @@ from tartip.damage import api as damage_api
 from tartip.damage import pages as damage_pages
 from tartip.db.engine import make_engine
 from tartip.db.session import make_session_factory
-from tartip.deps import DbSession
+from tartip.deps import OptionalUser
 from tartip.events import api as events_api
 from tartip.events import pages as events_pages
 from tartip.events import service as events_service
@@ -196,14 +195,13 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> R
     return JSONResponse(body.model_dump(), status_code=422)
 
 
-def _home(request: Request, db: DbSession) -> Response:
-    user_id = request.session.get("user_id")
-    if not user_id:
-        # Anyone else is a citizen first: the public page links to sign-in for staff.
-        return RedirectResponse("/public", status_code=303)
-    user = db.get(User, user_id)
-    # A company's staff start in their portal; the city's people on the live map.
-    target = "/portal" if user is not None and user.role == Role.company_rep else "/map"
+def _home(user: OptionalUser) -> Response:
+    # A company's staff start in their portal, the city's people on the live map; anyone else
+    # is a citizen first (the public page links to sign-in for staff).
+    if user is None:
+        target = "/public"
+    else:
+        target = "/portal" if user.role == Role.company_rep else "/map"
     return RedirectResponse(target, status_code=303)
 
 
