@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from tartip.auth.enums import Role
 from tartip.auth.scope import Scope
 from tartip.cities import service as cities_service
-from tartip.cities.models import City, Company
+from tartip.cities.models import City
 from tartip.compliance.enums import ViolationKind
 from tartip.compliance.models import Violation
 from tartip.core.clock import utcnow
@@ -161,5 +161,5 @@ def _feature(geometry: dict[str, Any], properties: dict[str, Any]) -> dict[str, 
 
 def company_slugs(db: Session, *, scope: Scope) -> dict[int, str]:
     """Company slugs by id that the caller may see named."""
-    rows = db.scalars(select(Company).where(Company.city_id == scope.city_id))
-    return {c.id: c.slug for c in rows if scope.company_id in (None, c.id)}
+    companies = cities_service.list_companies(db, city_id=scope.city_id)
+    return {c.id: c.slug for c in companies if scope.company_id in (None, c.id)}
