@@ -98,9 +98,7 @@ def picture(
         ref_lat=city.center_lat,
         rule=rule,
     )
-    companies = {c.id: c.slug for c in cities_service.list_companies(db, city_id=city.id)}
-    if scope.company_id is not None:
-        companies = {k: v for k, v in companies.items() if k == scope.company_id}
+    companies = company_slugs(db, scope=scope)
     return SafetyPicture(
         city, since, until, incidents, companies, zones, clutter, suggestions, rule
     )
