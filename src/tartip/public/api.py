@@ -50,7 +50,16 @@ CityQuery = Annotated[
 MonthQuery = Annotated[
     str | None, Query(description="YYYY-MM in the city's time zone; default: this month")
 ]
+OverMonthQuery = Annotated[
+    str | None, Query(description="YYYY-MM, a month that is over; default: the last one")
+]
 FormatQuery = Annotated[Literal["json", "csv"], Query(description="json (default) or csv")]
+# What the catalogue says of each dataset: the trip tables' own descriptions, and the others'.
+DESCRIPTIONS = {
+    "vehicles": "Vehicles in the sharing companies' feeds now, by district.",
+    "results": "The unified operator's results of the month.",
+    **opendata.DESCRIPTIONS,
+}
 
 
 def licence_of(settings: Settings) -> Licence:
@@ -82,28 +91,29 @@ def _answer(dataset: Dataset, settings: Settings, fmt: str) -> Response:
     return JSONResponse(read.model_dump(mode="json"), headers=headers)
 
 
-def _trip_dataset(
+def _trip_answer(
     request: Request,
     db: Session,
     settings: Settings,
     *,
     city: str | None,
     month: str | None,
+    fmt: str,
     build: Callable[[opendata.TripTables], Dataset],
     default_complete: bool = False,
-) -> Dataset:
+) -> Response:
+    """A trip dataset of a month (default: this one, or the last that is over), kept and sent."""
     found = _city(db, settings, city)
     now = utcnow()
-    if month:
-        chosen = Month.parse(month)
-    elif default_complete:
+    if not month and default_complete:
         chosen = opendata.last_complete_month(found, now)
     else:
-        chosen = Month.containing(now, found.timezone)
+        chosen = service.parse_month(month, city=found, now=now)
     key = ("trips", found.id, chosen, build.__name__)
-    return cache.cache_of(request, settings).get_or_make(
+    dataset = cache.cache_of(request, settings).get_or_make(
         key, lambda: build(opendata.trip_tables(db, city=found, month=chosen, now=now))
     )
+    return _answer(dataset, settings, fmt)
 
 
 @router.get(PREFIX, response_model=CatalogueRead)
@@ -117,13 +127,8 @@ def read_catalogue(
 
     def info(name: str, path: str, periods: str) -> DatasetInfo:
         url = f"{base}/{path}?city={found.slug}"
-        description = opendata.DESCRIPTIONS.get(name, "")
-        if name == "vehicles":
-            description = "Vehicles in the sharing companies' feeds now, by district."
-        elif name == "results":
-            description = "The unified operator's results of the month."
         return DatasetInfo(
-            name=name, description=description, url=url, csv_url=f"{url}&format=csv",
+            name=name, description=DESCRIPTIONS[name], url=url, csv_url=f"{url}&format=csv",
             periods=periods,
         )  # fmt: skip
 
@@ -202,10 +207,9 @@ def read_trips_hourly(
     format: FormatQuery = "json",
 ) -> Response:
     """Trips started per local day, hour and start district (whole past days of the month)."""
-    dataset = _trip_dataset(
-        request, db, settings, city=city, month=month, build=opendata.hourly_dataset
+    return _trip_answer(
+        request, db, settings, city=city, month=month, fmt=format, build=opendata.hourly_dataset
     )
-    return _answer(dataset, settings, format)
 
 
 @router.get(f"{PREFIX}/trips/daily", response_model=DatasetRead)
@@ -218,10 +222,9 @@ def read_trips_daily(
     format: FormatQuery = "json",
 ) -> Response:
     """Trips started per local day and start district, with each day's total."""
-    dataset = _trip_dataset(
-        request, db, settings, city=city, month=month, build=opendata.daily_dataset
+    return _trip_answer(
+        request, db, settings, city=city, month=month, fmt=format, build=opendata.daily_dataset
     )
-    return _answer(dataset, settings, format)
 
 
 @router.get(f"{PREFIX}/trips/districts", response_model=DatasetRead)
@@ -230,17 +233,14 @@ def read_trips_districts(
     db: DbSession,
     settings: SettingsDep,
     city: CityQuery = None,
-    month: Annotated[
-        str | None, Query(description="YYYY-MM, a month that is over; default: the last one")
-    ] = None,
+    month: OverMonthQuery = None,
     format: FormatQuery = "json",
 ) -> Response:
     """Trips started per district over a month that is over, with the city's total."""
-    dataset = _trip_dataset(
-        request, db, settings, city=city, month=month, build=opendata.districts_dataset,
-        default_complete=True,
+    return _trip_answer(
+        request, db, settings, city=city, month=month, fmt=format,
+        build=opendata.districts_dataset, default_complete=True,
     )  # fmt: skip
-    return _answer(dataset, settings, format)
 
 
 @router.get(f"{PREFIX}/trips/district-hours", response_model=DatasetRead)
@@ -249,14 +249,11 @@ def read_trips_district_hours(
     db: DbSession,
     settings: SettingsDep,
     city: CityQuery = None,
-    month: Annotated[
-        str | None, Query(description="YYYY-MM, a month that is over; default: the last one")
-    ] = None,
+    month: OverMonthQuery = None,
     format: FormatQuery = "json",
 ) -> Response:
     """Trips started per district and hour of the day over a month that is over."""
-    dataset = _trip_dataset(
-        request, db, settings, city=city, month=month, build=opendata.district_hours_dataset,
-        default_complete=True,
+    return _trip_answer(
+        request, db, settings, city=city, month=month, fmt=format,
+        build=opendata.district_hours_dataset, default_complete=True,
     )  # fmt: skip
-    return _answer(dataset, settings, format)

@@ -22,14 +22,13 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple, TypeVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tartip.cities import districts as districts_service
 from tartip.cities.models import City
-from tartip.core.clock import utcnow
+from tartip.core.clock import to_city_time, utcnow
 from tartip.core.errors import Conflict, InvalidInput, Problem
 from tartip.public import suppress
 from tartip.public.dataset import Dataset
@@ -81,7 +80,7 @@ class TripTables:
 
 def local_today(city: City, now: datetime) -> date:
     """The city's local date at ``now``."""
-    return now.astimezone(ZoneInfo(city.timezone)).date()
+    return to_city_time(now, city.timezone).date()
 
 
 def covered_days(city: City, month: Month, now: datetime) -> tuple[date | None, date | None, bool]:
@@ -202,6 +201,24 @@ def trip_tables(db: Session, *, city: City, month: Month, now: datetime) -> Trip
         total=suppress.shown(exact),
         exact_total=exact,
     )
+
+
+def month_trips(db: Session, *, city: City, month: Month, now: datetime) -> tuple[int, date | None]:
+    """The trips of the month's whole past days (exact) and the last such day (None: none yet).
+
+    The headline figure only: one sum, not the tables ``trip_tables`` builds to reach it.
+    """
+    first, last, _complete = covered_days(city, month, now)
+    if first is None or last is None:
+        return 0, None
+    total = db.scalar(
+        select(func.coalesce(func.sum(TripRollup.trips), 0)).where(
+            TripRollup.city_id == city.id,
+            TripRollup.local_date >= first,
+            TripRollup.local_date <= last,
+        )
+    )
+    return int(total or 0), last
 
 
 def require_complete(tables: TripTables) -> None:

@@ -55,17 +55,14 @@ def open_data_page(page: Page) -> Response:
     now = utcnow()
     city = page.city
     base = f"/api/v1{PREFIX}"
+    over = opendata.last_complete_month(city, now).label
     datasets = [
         ("vehicles", "vehicles", ""),
         ("results", "results", ""),
         ("trips-hourly", "trips/hourly", ""),
         ("trips-daily", "trips/daily", ""),
-        ("trips-districts", "trips/districts", opendata.last_complete_month(city, now).label),
-        (
-            "trips-district-hours",
-            "trips/district-hours",
-            opendata.last_complete_month(city, now).label,
-        ),
+        ("trips-districts", "trips/districts", over),
+        ("trips-district-hours", "trips/district-hours", over),
     ]
     return page.render(
         "public/open_data.html",

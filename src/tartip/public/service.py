@@ -111,7 +111,7 @@ def month_results(db: Session, *, city: City, month: Month, now: datetime) -> Mo
     """The month's headline results, each from its domain's own figures, then suppressed."""
     scope = public_scope(city)
     period = period_for(month, timezone=city.timezone, now=now)
-    tables = opendata.trip_tables(db, city=city, month=month, now=now)
+    trips, last_day = opendata.month_trips(db, city=city, month=month, now=now)
     put = ops_counts.counts(
         db,
         scope=scope,
@@ -126,12 +126,10 @@ def month_results(db: Session, *, city: City, month: Month, now: datetime) -> Mo
     )
     damage = damage_figures.figures(db, scope=scope, since=month.label, until=month.label)
     handed = damage_figures.totals(damage.rows)["handed_over"]
-    through = None
-    if tables.last is not None:
-        through = opendata.day_end(tables.last, city.timezone)
+    through = None if last_day is None else opendata.day_end(last_day, city.timezone)
     return MonthResults(
         month=month,
-        trips=tables.total,
+        trips=suppress.shown(trips),
         put_in_order=suppress.shown(sum(row.count for row in put)),
         complaints_received=suppress.shown(complaints.total.total),
         complaints_resolved=suppress.shown(complaints.total.resolved),

@@ -9,15 +9,17 @@ their own company's trips.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query
 
+from tartip.auth.scope import Scope
 from tartip.core.schemas import ErrorBody
 from tartip.deps import CurrentScope, DbSession
 from tartip.trips import statistics
 from tartip.trips import statistics_rollup as rollup
 from tartip.trips.statistics_schemas import (
+    FigureRead,
     HeatCellRead,
     HeatMapRead,
     MeasureRead,
@@ -38,6 +40,7 @@ router = APIRouter(
         422: {"model": ErrorBody, "description": "A parameter is not valid"},
     },
 )
+F = TypeVar("F", bound=FigureRead)
 Locale = Annotated[Literal["ru", "kk", "en"], Query(description="Language of the district names")]
 
 
@@ -72,15 +75,22 @@ def read_summary(db: DbSession, scope: CurrentScope, query: TripQueryDep) -> Tri
     )  # fmt: skip
 
 
+def _figure(model: type[F], scope: Scope, query: statistics.TripQuery, **fields: Any) -> F:
+    """A figure's answer: its period and the caller's suppression, then its own ``fields``."""
+    return model(
+        first=query.first,
+        last=query.last,
+        suppressed_below=statistics.suppressed_below(scope),
+        **fields,
+    )
+
+
 @router.get("/days", response_model=TripCountsRead)
 def read_days(db: DbSession, scope: CurrentScope, query: TripQueryDep) -> TripCountsRead:
     """Trips per local day of the period."""
     items = statistics.by_day(db, scope=scope, query=query)
-    return TripCountsRead(
-        first=query.first,
-        last=query.last,
-        suppressed_below=statistics.suppressed_below(scope),
-        items=[TripCountRead.model_validate(c) for c in items],
+    return _figure(
+        TripCountsRead, scope, query, items=[TripCountRead.model_validate(c) for c in items]
     )
 
 
@@ -88,11 +98,8 @@ def read_days(db: DbSession, scope: CurrentScope, query: TripQueryDep) -> TripCo
 def read_hours(db: DbSession, scope: CurrentScope, query: TripQueryDep) -> TripCountsRead:
     """Trips per local hour of the day (0–23) over the period."""
     items = statistics.by_hour(db, scope=scope, query=query)
-    return TripCountsRead(
-        first=query.first,
-        last=query.last,
-        suppressed_below=statistics.suppressed_below(scope),
-        items=[TripCountRead.model_validate(c) for c in items],
+    return _figure(
+        TripCountsRead, scope, query, items=[TripCountRead.model_validate(c) for c in items]
     )
 
 
@@ -100,11 +107,8 @@ def read_hours(db: DbSession, scope: CurrentScope, query: TripQueryDep) -> TripC
 def read_companies(db: DbSession, scope: CurrentScope, query: TripQueryDep) -> TripCountsRead:
     """Trips per company over the period."""
     items = statistics.by_company(db, scope=scope, query=query)
-    return TripCountsRead(
-        first=query.first,
-        last=query.last,
-        suppressed_below=statistics.suppressed_below(scope),
-        items=[TripCountRead.model_validate(c) for c in items],
+    return _figure(
+        TripCountsRead, scope, query, items=[TripCountRead.model_validate(c) for c in items]
     )
 
 
@@ -114,24 +118,14 @@ def read_districts(
 ) -> PlacesRead:
     """Trips that started and ended in each district (and outside every district)."""
     items = statistics.by_district(db, scope=scope, query=query, locale=locale)
-    return PlacesRead(
-        first=query.first,
-        last=query.last,
-        suppressed_below=statistics.suppressed_below(scope),
-        items=[PlaceRead.model_validate(p) for p in items],
-    )
+    return _figure(PlacesRead, scope, query, items=[PlaceRead.model_validate(p) for p in items])
 
 
 @router.get("/zones", response_model=PlacesRead)
 def read_zones(db: DbSession, scope: CurrentScope, query: TripQueryDep) -> PlacesRead:
     """Trips that started and ended in each zone, under the version in force at the time."""
     items = statistics.by_zone(db, scope=scope, query=query)
-    return PlacesRead(
-        first=query.first,
-        last=query.last,
-        suppressed_below=statistics.suppressed_below(scope),
-        items=[PlaceRead.model_validate(p) for p in items],
-    )
+    return _figure(PlacesRead, scope, query, items=[PlaceRead.model_validate(p) for p in items])
 
 
 @router.get("/od", response_model=OriginDestinationRead)
@@ -140,10 +134,10 @@ def read_origin_destination(
 ) -> OriginDestinationRead:
     """The district origin-destination matrix of the period."""
     found = statistics.origin_destination(db, scope=scope, query=query, locale=locale)
-    return OriginDestinationRead(
-        first=query.first,
-        last=query.last,
-        suppressed_below=statistics.suppressed_below(scope),
+    return _figure(
+        OriginDestinationRead,
+        scope,
+        query,
         places=[PlaceRead.model_validate(p) for p in found.places],
         counts=found.counts,
         total=found.total,
@@ -154,10 +148,10 @@ def read_origin_destination(
 def read_heat_map(db: DbSession, scope: CurrentScope, query: TripQueryDep) -> HeatMapRead:
     """Trip starts and ends per grid cell (about 280 m) over the period."""
     cells = statistics.heat_map(db, scope=scope, query=query)
-    return HeatMapRead(
-        first=query.first,
-        last=query.last,
-        suppressed_below=statistics.suppressed_below(scope),
+    return _figure(
+        HeatMapRead,
+        scope,
+        query,
         cell_lat=rollup.CELL_LAT,
         cell_lon=rollup.CELL_LON,
         cells=[HeatCellRead.model_validate(c) for c in cells],

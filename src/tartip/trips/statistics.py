@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,7 +23,7 @@ from tartip.auth.scope import Scope
 from tartip.cities import districts as districts_service
 from tartip.cities import service as cities_service
 from tartip.cities.models import City, Company
-from tartip.core.clock import utcnow
+from tartip.core.clock import to_city_time, utcnow
 from tartip.core.errors import InvalidInput, NotFound, Problem
 from tartip.core.i18n import catalogue
 from tartip.trips import statistics_rollup as rollup
@@ -152,7 +151,7 @@ class Cell:
 
 def today(city: City) -> date:
     """The current local date of the city."""
-    return utcnow().astimezone(ZoneInfo(city.timezone)).date()
+    return to_city_time(utcnow(), city.timezone).date()
 
 
 def make_query(
