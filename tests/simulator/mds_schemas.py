@@ -28,6 +28,8 @@ import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from tartip.trips.statemachine import micromobility
+
 DATA = Path(__file__).resolve().parent / "data" / "mds"
 OPENAPI = DATA / "openapi"
 MODE_DISPATCH = ("models/vehicle.yaml", "models/event.yaml", "models/trip.yaml")
@@ -97,24 +99,17 @@ def v12_errors(name: str, body: Any) -> list[str]:
     return _messages(_v12(name).iter_errors(body))
 
 
-@cache
 def micromobility_transitions() -> dict[str, set[str]]:
     """MDS 2.0.2 micromobility: for each event type, the states it may leave (``to`` ignored).
 
-    From ``data/mds/state-machine``, a table the project transcribed from the MDS text.
+    The transcription Tartip's ingest judges events by (``tartip.trips.statemachine``).
     """
-    machine = json.loads((DATA / "state-machine" / "mds-2.0.2-state-machine.json").read_text())
     allowed: dict[str, set[str]] = {}
-    for transition in machine["modes"]["micromobility"]["transitions"]:
-        allowed.setdefault(transition["event_type"], set()).update(transition["from"])
+    for event_type, origin in micromobility().moves:
+        allowed.setdefault(event_type, set()).add(origin)
     return allowed
 
 
-@cache
 def micromobility_targets() -> dict[str, set[str]]:
     """MDS 2.0.2 micromobility: for each event type, the states it may lead to."""
-    machine = json.loads((DATA / "state-machine" / "mds-2.0.2-state-machine.json").read_text())
-    targets: dict[str, set[str]] = {}
-    for transition in machine["modes"]["micromobility"]["transitions"]:
-        targets.setdefault(transition["event_type"], set()).add(transition["to"].strip())
-    return targets
+    return {event_type: set(states) for event_type, states in micromobility().leads_to.items()}

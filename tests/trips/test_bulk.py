@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tartip.cities.models import City
-from tartip.trips import bulk
+from tartip.db import bulk
 from tartip.trips.models import MdsReport, MdsVehicle, Trip
 from tests import builders
 from tests.trips import mds
@@ -53,7 +53,7 @@ def test_insert_new_counts_new_rows_and_stores_values_as_the_orm_does(db: Sessio
     assert db.scalars(select(MdsReport.start_date)).all() == [date(2026, 10, 1)]
 
 
-def test_update_rows_writes_json_and_times(db: Session, city: City):
+def test_update_many_writes_json_and_times(db: Session, city: City):
     company = builders.company(db, city, "jet")
     vehicle = MdsVehicle(
         city_id=city.id, company_id=company.id, device_id=mds.new_id(), source="agency"
@@ -66,7 +66,7 @@ def test_update_rows_writes_json_and_times(db: Session, city: City):
         "state_event_types": ["maintenance_pick_up"],
         "state_at": AT,
     }
-    bulk.update_rows(db, MdsVehicle.__table__, [change])  # type: ignore[arg-type]
+    bulk.update_many(db, MdsVehicle.__table__, [change])  # type: ignore[arg-type]
     db.expire_all()
     stored = db.scalars(select(MdsVehicle).where(MdsVehicle.state_at == AT)).one()
     assert (stored.state, stored.state_event_types) == ("removed", ["maintenance_pick_up"])

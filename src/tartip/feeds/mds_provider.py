@@ -24,7 +24,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tartip.audit import service as audit
-from tartip.audit.service import Actor
 from tartip.auth.enums import Role
 from tartip.auth.scope import Scope
 from tartip.cities.models import Company
@@ -32,6 +31,7 @@ from tartip.core.clock import utcnow
 from tartip.core.errors import Conflict, InvalidInput, NotFound, Problem
 from tartip.feeds.enums import FeedAuth, FeedProtocol, MdsEndpoint
 from tartip.feeds.models import Feed
+from tartip.feeds.service import CLI_ACTOR, check_url
 
 VERSIONS = ("2.0", "1.2")
 # What each version's Provider API has: 1.2 has no telemetry, vehicles/status or reports (its
@@ -54,7 +54,6 @@ VERSION_PATHS: dict[str, dict[MdsEndpoint, str]] = {
     },
 }
 DEFAULT_BACKFILL = timedelta(days=1)
-CLI_ACTOR = Actor(user_id=None, label="cli")
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,7 @@ class MdsAuth:
         if missing:
             raise InvalidInput(f"incomplete {self.kind.value} credentials", problems=missing)
         if self.token_url is not None:
-            check_url(self.token_url, where="token_url")
+            check_url(self.token_url, where="token_url", expected="https://host/…")
 
 
 @dataclass(frozen=True)
@@ -139,20 +138,9 @@ def auth_of(feed: Feed) -> MdsAuth:
     )
 
 
-def check_url(url: str, *, where: str = "url") -> str:
-    """``url`` stripped, or ``InvalidInput`` unless it is an absolute http(s) URL."""
-    text = url.strip()
-    if not text.startswith(("http://", "https://")) or len(text) > 2000 or "://" == text[-3:]:
-        raise InvalidInput(
-            f"the {where} must be an absolute http(s) URL",
-            problems=[Problem(where, "expected https://host/…")],
-        )
-    return text
-
-
 def base_url(url: str) -> str:
     """The Provider API's base URL, ending in ``/`` so endpoint paths resolve under it."""
-    text = check_url(url)
+    text = check_url(url, expected="https://host/…")
     return text if text.endswith("/") else text + "/"
 
 

@@ -124,17 +124,20 @@ def due_feeds(db: Session, *, city_id: int, now: datetime) -> list[Feed]:
 # --- people's changes -------------------------------------------------------------------------
 
 
-def check_url(url: str) -> str:
-    """``url`` stripped, or ``InvalidInput`` unless it is an absolute http(s) URL."""
+def check_url(
+    url: str, *, where: str = "url", expected: str = "https://host/…/gbfs.json or a GBFS file URL"
+) -> str:
+    """``url`` stripped, or ``InvalidInput`` (on ``where``) unless an absolute http(s) URL."""
     url = url.strip()
     parts = urlsplit(url)
+    name = "feed URL" if where == "url" else where
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise InvalidInput(
-            "the feed URL must be an absolute http(s) URL",
-            problems=[Problem("url", "expected https://host/…/gbfs.json or a GBFS file URL")],
+            f"the {name} must be an absolute http(s) URL",
+            problems=[Problem(where, f"expected {expected}")],
         )
     if len(url) > 2000:
-        raise InvalidInput("the feed URL is too long", problems=[Problem("url", "max 2000")])
+        raise InvalidInput(f"the {name} is too long", problems=[Problem(where, "max 2000")])
     return url
 
 

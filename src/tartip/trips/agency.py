@@ -26,7 +26,8 @@ from tartip.audit import service as audit
 from tartip.auth.scope import Scope
 from tartip.cities.models import Company
 from tartip.core.errors import Forbidden
-from tartip.trips import bulk, ingest, schema
+from tartip.db import bulk
+from tartip.trips import ingest, schema
 from tartip.trips.enums import Source
 from tartip.trips.models import MdsVehicle
 from tartip.trips.records import READERS_20, read_all
@@ -201,7 +202,7 @@ def _mark_registered(db: Session, *, company_id: int, device_ids: list[str], now
     rows = [
         {"id": v.id, "registered_at": now, "source": Source.agency.value} for v in known.values()
     ]
-    bulk.update_rows(db, MdsVehicle.__table__, rows)  # type: ignore[arg-type]
+    bulk.update_many(db, MdsVehicle.__table__, rows)  # type: ignore[arg-type]
 
 
 def _audit(db: Session, scope: Scope, company: Company, action: str, records: list[Any]) -> None:

@@ -1,7 +1,7 @@
 """Storing MDS records, whichever way they came (Provider pull, Agency push): bulk and idempotent.
 
 Each ``store_*`` takes normalised records (``tartip.trips.records``) of one company and writes
-what is new with "insert, on conflict do nothing" (``tartip.trips.bulk``): a record seen before
+what is new with "insert, on conflict do nothing" (``tartip.db.bulk``): a record seen before
 is counted as a duplicate and changes nothing.
 
 Events are judged against the MDS state machine as they are stored: the previous state of each
@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tartip.cities import districts
-from tartip.trips import bulk
+from tartip.db import bulk
 from tartip.trips.models import MdsVehicle, Telemetry, Trip, VehicleEvent
 from tartip.trips.records import (
     EventRecord,
@@ -112,13 +112,13 @@ class Fleet:
                 self._known.update(self._read(None))
                 self._whole = True
             else:
-                for chunk in _chunks(missing, bulk.LOOKUP_BATCH):
+                for chunk in bulk.batches(missing, bulk.LOOKUP_BATCH):
                     self._known.update(self._read(chunk))
         return {d: self._known[d] for d in wanted if d in self._known}
 
     def reread(self, device_ids: list[str]) -> None:
         """Read these devices again (just created, or changed by a bulk statement)."""
-        for chunk in _chunks(device_ids, bulk.LOOKUP_BATCH):
+        for chunk in bulk.batches(device_ids, bulk.LOOKUP_BATCH):
             self._known.update(self._read(chunk))
 
     def _read(self, device_ids: list[str] | None) -> dict[str, _Known]:
@@ -149,11 +149,6 @@ class Fleet:
 def known_vehicles(db: Session, *, company_id: int, device_ids: Iterable[str]) -> dict[str, _Known]:
     """The company's stored vehicles among ``device_ids``."""
     return Fleet(db, company_id).get(device_ids)
-
-
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 # --- vehicles ---------------------------------------------------------------------------------
@@ -192,7 +187,7 @@ def upsert_vehicles(
         for device, v in latest.items()
         if device in known
     ]
-    bulk.update_rows(db, MdsVehicle.__table__, updates)  # type: ignore[arg-type]
+    bulk.update_many(db, MdsVehicle.__table__, updates)  # type: ignore[arg-type]
     for device, v in latest.items():
         if device in known:
             known[device].vehicle_id = v.vehicle_id or known[device].vehicle_id
@@ -406,7 +401,7 @@ def store_events(
             moves.append(_move(vehicle, last))
     result.new = bulk.insert_new(db, VehicleEvent.__table__, rows)  # type: ignore[arg-type]
     result.duplicates = result.received - result.new
-    bulk.update_rows(db, MdsVehicle.__table__, moves)  # type: ignore[arg-type]
+    bulk.update_many(db, MdsVehicle.__table__, moves)  # type: ignore[arg-type]
     return result
 
 

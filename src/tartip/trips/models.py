@@ -2,7 +2,7 @@
 the Provider pull's progress and the companies' monthly reports.
 
 Every record has a natural key (the company plus the MDS id) under a unique constraint, and is
-written with "insert, on conflict do nothing" (``tartip.trips.bulk``): a re-pulled hour or a
+written with "insert, on conflict do nothing" (``tartip.db.bulk``): a re-pulled hour or a
 re-sent push adds nothing twice.
 
 A trip is personal data (where someone went, and when): the exact route and points are kept only

@@ -23,6 +23,7 @@ import orjson
 from msgspec import Raw
 
 from tartip.core.errors import Problem
+from tartip.feeds.conformance import sample_indices
 from tartip.feeds.enums import MdsEndpoint
 from tartip.trips import schema
 from tartip.trips.records import READERS_12, READERS_20, read_all
@@ -203,7 +204,7 @@ def _check_schema(
             "event", items, where=f"{key}[].last_event", sample=None
         )
         return
-    indices = schema.sample_indices(len(raws), sample) if sample is not None else range(len(raws))
+    indices = sample_indices(len(raws), sample) if sample is not None else range(len(raws))
     problems: list[Problem] = []
     for index in indices:
         item = msgspec.json.decode(raws[index])
@@ -219,7 +220,7 @@ def _check_schema(
 def _sampled(raws: list[Raw], sample: int | None) -> list[Raw]:
     if sample is None:
         return raws
-    return [raws[i] for i in schema.sample_indices(len(raws), sample)]
+    return [raws[i] for i in sample_indices(len(raws), sample)]
 
 
 # --- reports (CSV) ----------------------------------------------------------------------------

@@ -36,13 +36,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tartip.core.errors import Problem
+from tartip.db import bulk
 from tartip.feeds import health, store
 from tartip.feeds.adapters.base import FileReport
 from tartip.feeds.enums import FeedHealth, FeedProtocol, MdsEndpoint, PullOutcome
 from tartip.feeds.mds_provider import MdsConfig, auth_of, config_of
 from tartip.feeds.models import Feed
 from tartip.settings import Settings
-from tartip.trips import bulk, ingest
+from tartip.trips import ingest
 from tartip.trips.enums import HOUR_PARAMETER, Source
 from tartip.trips.mds_http import Answer, CachedToken, ProviderClient
 from tartip.trips.models import MdsReport, PullProgress

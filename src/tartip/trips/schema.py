@@ -35,6 +35,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from tartip.core.errors import Problem
+from tartip.feeds.conformance import sample_indices
 
 DATA = resources.files("tartip") / "data" / "mds-schemas"
 # A base URI for resolving $refs; nothing is fetched: every one resolves to a packaged file.
@@ -170,16 +171,6 @@ def failure(kind: str, item: Any) -> Failure | None:
     if bad:
         return Failure(BAD, sorted(set(bad)))
     return None
-
-
-def sample_indices(total: int, sample: int) -> list[int]:
-    """Evenly spaced indices of ``total`` records, always the first and the last."""
-    if total <= sample:
-        return list(range(total))
-    if sample <= 1:
-        return [0]
-    step = (total - 1) / (sample - 1)
-    return sorted({round(i * step) for i in range(sample)})
 
 
 def _message(error: ValidationError) -> str:
