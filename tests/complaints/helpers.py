@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from tartip.auth import service as auth_service
 from tartip.auth.enums import Role
 from tartip.auth.models import User
 from tartip.auth.scope import Scope
@@ -42,13 +43,7 @@ def staff_scope(city: City, role: Role = Role.supervisor, user_id: int | None = 
 
 
 def scope_of(user: User) -> Scope:
-    return Scope(
-        user_id=user.id,
-        username=user.username,
-        role=Role(user.role),
-        city_id=user.city_id or 0,
-        company_id=user.company_id if user.role == Role.company_rep else None,
-    )
+    return auth_service.scope_for(user, default_city_id=0)
 
 
 def file(

@@ -7,16 +7,14 @@ Every route takes a bearer token or a session; the caller's role decides what it
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import Field
 
 from tartip.auth.enums import Role
-from tartip.cities import service as cities_service
 from tartip.cities.models import City
 from tartip.complaints import (
     access,
@@ -46,7 +44,6 @@ from tartip.complaints.schemas import (
     VehicleDecision,
 )
 from tartip.core.clock import utcnow
-from tartip.core.errors import NotFound
 from tartip.core.schemas import TartipModel
 from tartip.deps import (
     CurrentScope,
@@ -56,6 +53,7 @@ from tartip.deps import (
     UploadRoute,
     photo_response,
 )
+from tartip.fleet import service as fleet_service
 from tartip.notify import service as notify
 
 # UploadRoute: an upload over Settings.upload_max_bytes is refused (413) before it is read.
@@ -92,10 +90,7 @@ Config = Annotated[ComplaintConfig, Depends(get_config)]
 
 
 def _city(db: DbSession, scope: CurrentScope) -> City:
-    city = cities_service.get(db, city_id=scope.city_id)
-    if city is None:
-        raise NotFound("no such city")
-    return city
+    return fleet_service.get_city_or_raise(db, scope=scope)
 
 
 CallerCity = Annotated[City, Depends(_city)]
@@ -176,13 +171,9 @@ def complaint_figures(
     until: Annotated[date | None, Query(description="Last day included, city time")] = None,
 ) -> FiguresRead:
     """Figures by source, category, company and zone, with times to resolve."""
-    zone = ZoneInfo(city.timezone)
-    today = utcnow().astimezone(zone).date()
-    last = until or today
-    first = since or (last - timedelta(days=29))
-    start = datetime.combine(first, time(0, 0), tzinfo=zone)
-    end = datetime.combine(last + timedelta(days=1), time(0, 0), tzinfo=zone)
-    return figures.figures(db, scope=scope, since=start, until=end, now=utcnow())
+    now = utcnow()
+    start, end = figures.period(since, until, timezone=city.timezone, now=now)
+    return figures.figures(db, scope=scope, since=start, until=end, now=now)
 
 
 @router.get("/complaints/due-times", response_model=list[DueTimeRead])
@@ -258,14 +249,14 @@ def read_complaint(db: DbSession, scope: CurrentScope, reference: str) -> Compla
 async def add_photo(
     db: DbSession,
     scope: CurrentScope,
-    settings: SettingsDep,
     config: Config,
     reference: str,
     file: Annotated[UploadFile, File(description="JPEG, PNG or WebP")],
 ) -> PhotoCreated:
     """Attach a photo (checked by content, EXIF removed)."""
     complaint = access.get_or_raise(db, scope=scope, reference=reference)
-    data = await file.read(settings.photo_max_bytes + 1)  # a bigger file is never held whole
+    # A bigger file than allowed is never held whole: one byte more tells it is too big.
+    data = await file.read(config.photo_limits.max_bytes + 1)
     photo = complaints.add_photo(db, scope=scope, complaint=complaint, data=data, config=config)
     return PhotoCreated(id=photo.id, width=photo.width, height=photo.height)
 

@@ -36,7 +36,6 @@ from tartip.complaints import service as complaints
 from tartip.complaints.config import ComplaintConfig
 from tartip.complaints.enums import (
     PLACE_FIXABLE,
-    ComplaintAction,
     ComplaintCategory,
     ComplaintStatus,
     MatchState,
@@ -97,23 +96,12 @@ def route_new(db: Session, *, complaint: Complaint) -> list[str]:
         return []
     scope = system_scope(complaint.city_id)
     before = complaints.summary(complaint)
-    done: list[str] = []
-    slugs: list[str] = []
     try:
         with db.begin_nested():
-            if chosen.damage:
-                done.append(routing.hand_to_damage(db, scope=scope, complaint=complaint))
-            if chosen.task:
-                done.append(f"task {routing.open_task(db, scope=scope, complaint=complaint).id}")
-            if chosen.companies:
-                slugs = routing.route_to_companies(
-                    db, scope=scope, complaint=complaint, confirm=False
-                )
-            complaints.step(
-                db, complaint=complaint, action=ComplaintAction.take, actor=scope.actor,
-                text=routing.route_note(done, slugs, automatic=True),
+            routed = routing.send(
+                db, scope=scope, complaint=complaint, task=chosen.task, damage=chosen.damage,
+                companies=chosen.companies, automatic=True,
             )  # fmt: skip
-            db.flush()
     except TartipError as exc:
         log.warning("complaint %s was not routed automatically: %s", complaint.reference, exc)
         db.refresh(complaint)
@@ -121,9 +109,9 @@ def route_new(db: Session, *, complaint: Complaint) -> list[str]:
     audit.record(
         db, actor=scope.actor, action="complaint.route", entity_type="complaint",
         entity_id=complaint.reference, city_id=complaint.city_id, before=before,
-        after={**complaints.summary(complaint), "routed": done + slugs, "automatic": True},
+        after={**complaints.summary(complaint), "routed": routed, "automatic": True},
     )  # fmt: skip
-    return done + slugs
+    return routed
 
 
 def receive(

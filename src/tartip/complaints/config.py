@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from tartip.complaints.matching import MatchParams
 from tartip.core import photos
+from tartip.deps import photo_limits
+from tartip.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,8 @@ class ComplaintConfig:
     photo_limits: photos.PhotoLimits = photos.PhotoLimits()
 
     @classmethod
-    def from_settings(cls, settings: Any) -> ComplaintConfig:
-        """The configuration ``settings`` (a ``tartip.settings.Settings``) describe."""
-        data_dir = Path(settings.data_dir)
-        media_root = Path(getattr(settings, "media_root", data_dir))
+    def from_settings(cls, settings: Settings) -> ComplaintConfig:
+        """The configuration ``settings`` describe."""
         return cls(
             match=MatchParams(
                 radius_m=settings.complaint_match_radius_m,
@@ -40,13 +39,9 @@ class ComplaintConfig:
             service_end=settings.complaint_service_end,
             retention_days=settings.complaint_contact_retention_days,
             public_base_url=settings.public_base_url.rstrip("/"),
-            media_root=media_root,
-            media_roots=tuple(getattr(settings, "media_roots", (media_root,))),
-            photo_limits=photos.PhotoLimits(
-                max_bytes=getattr(settings, "photo_max_bytes", photos.MAX_BYTES),
-                max_pixels=getattr(settings, "photo_max_pixels", photos.MAX_PIXELS),
-                long_side=getattr(settings, "photo_long_side", photos.LONG_SIDE),
-            ),
+            media_root=settings.media_root,
+            media_roots=settings.media_roots,
+            photo_limits=photo_limits(settings),
         )
 
     def status_url(self, reference: str) -> str:

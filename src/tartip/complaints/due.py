@@ -17,6 +17,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from tartip.complaints.enums import ComplaintCategory, ComplaintSource, DueClock
+from tartip.zones.rules import parse_clock
 
 ANY = "*"
 C, S = ComplaintCategory, ComplaintSource
@@ -79,7 +80,7 @@ class ServiceHours:
     @classmethod
     def parse(cls, start: str, end: str, timezone: str) -> ServiceHours:
         """Hours from ``HH:MM`` texts (``24:00`` is midnight)."""
-        return cls(_clock(start), _clock(end), timezone)
+        return cls(parse_clock(start), parse_clock(end), timezone)
 
     def windows(self, day: datetime) -> list[tuple[datetime, datetime]]:
         """The open windows that start on a local calendar day (aware, in city time)."""
@@ -88,10 +89,6 @@ class ServiceHours:
         closes_day = day.date() if self.end > self.start else day.date() + timedelta(days=1)
         closes = datetime.combine(closes_day, self.end, tzinfo=zone)
         return [(opens, closes)]
-
-
-def _clock(text: str) -> time:
-    return time(0, 0) if text in ("24:00", "24:00:00") else time.fromisoformat(text)
 
 
 def add_service_time(start: datetime, amount: timedelta, hours: ServiceHours) -> datetime:

@@ -8,11 +8,10 @@ and the 90th percentile (nearest rank) in hours. A complaint about two companies
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,18 +23,23 @@ from tartip.complaints.enums import OPEN, ComplaintStatus, MatchState
 from tartip.complaints.models import Complaint, ComplaintCompany
 from tartip.complaints.schemas import FigureRow, FiguresRead
 from tartip.core.errors import Forbidden
-from tartip.zones.models import Zone
+from tartip.damage.figures import nearest_rank
+from tartip.ops.staff import zone_names
 
 NONE_KEY = "none"
+DEFAULT_DAYS = 30
 
 
-def percentile(values: list[float], fraction: float) -> float | None:
-    """The nearest-rank percentile of ``values`` (None for none)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(math.ceil(fraction * len(ordered)), 1)
-    return ordered[rank - 1]
+def period(
+    first: date | None, last: date | None, *, timezone: str, now: datetime
+) -> tuple[datetime, datetime]:
+    """The [since, until) of whole city-time days ``first``..``last`` (last: today; first:
+    ``DEFAULT_DAYS`` days ending on the last)."""
+    zone = ZoneInfo(timezone)
+    last = last or now.astimezone(zone).date()
+    first = first or last - timedelta(days=DEFAULT_DAYS - 1)
+    since = datetime.combine(first, time(0, 0), tzinfo=zone)
+    return since, datetime.combine(last + timedelta(days=1), time(0, 0), tzinfo=zone)
 
 
 @dataclass
@@ -61,7 +65,7 @@ class _Tally:
             self.hours.append((complaint.closed_at - complaint.received_at).total_seconds() / 3600)
 
     def row(self, key: str) -> FigureRow:
-        median, p90 = percentile(self.hours, 0.5), percentile(self.hours, 0.9)
+        median, p90 = nearest_rank(self.hours, 0.5), nearest_rank(self.hours, 0.9)
         return FigureRow(
             key=key, label=self.label, total=self.total, open=self.open, overdue=self.overdue,
             late=self.late, resolved=self.resolved,
@@ -87,13 +91,6 @@ def _companies(db: Session, complaint_ids: list[int]) -> dict[int, list[int]]:
     return out
 
 
-def _zone_names(db: Session, zone_ids: Iterable[int]) -> dict[int, str]:
-    ids = sorted(set(zone_ids))
-    if not ids:
-        return {}
-    return {z.id: z.name for z in db.scalars(select(Zone).where(Zone.id.in_(ids)))}
-
-
 def figures(
     db: Session, *, scope: Scope, since: datetime, until: datetime, now: datetime
 ) -> FiguresRead:
@@ -105,9 +102,11 @@ def figures(
     )
     found = list(db.scalars(stmt))
     companies = _companies(db, [c.id for c in found])
-    names = {c.id: c.name for c in cities_service.list_companies(db, city_id=scope.city_id)}
-    slugs = {c.id: c.slug for c in cities_service.list_companies(db, city_id=scope.city_id)}
-    zones = _zone_names(db, (c.zone_id for c in found if c.zone_id is not None))
+    known = cities_service.list_companies(db, city_id=scope.city_id)
+    names, slugs = {c.id: c.name for c in known}, {c.id: c.slug for c in known}
+    zones = zone_names(
+        db, city_id=scope.city_id, zone_ids=[c.zone_id for c in found if c.zone_id is not None]
+    )
     total = _Tally("all")
     by: dict[str, dict[str, _Tally]] = {k: {} for k in ("source", "category", "company", "zone")}
     for c in found:

@@ -9,15 +9,15 @@ complaint; a refusal shows the complaint again with the reason.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from tartip.auth.enums import INTAKE_ROLES, Role
+from tartip.auth.scope import Scope
 from tartip.cities import service as cities_service
 from tartip.complaints import access, figures, forms, matches, policy, present, routing
 from tartip.complaints import pages_public as pages
@@ -34,6 +34,7 @@ from tartip.core.clock import utcnow
 from tartip.core.errors import Forbidden, InvalidInput, TartipError
 from tartip.deps import DbSession, Page, PageContext, UploadRoute
 from tartip.notify import service as notify
+from tartip.ops.staff import zone_names
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=UploadRoute)
 FormText = Annotated[str, Form()]
@@ -46,12 +47,13 @@ NO_ACTION = "Choose what to do."
 LIST_ROLES = frozenset({Role.admin, Role.supervisor, Role.city_viewer}) | INTAKE_ROLES
 
 
-def _list_scope(page: PageContext) -> None:
+def _list_scope(page: PageContext) -> Scope:
     scope = page.require_user()
     if scope.company_id is not None:
         raise Forbidden("a company sees its complaints in its portal: /portal/complaints")
     if scope.role not in LIST_ROLES:
         raise Forbidden("complaints are handled by supervisors")
+    return scope
 
 
 @router.get("/complaints", response_class=HTMLResponse)
@@ -67,8 +69,7 @@ def list_page(
     p: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
     """Complaints with filters; open ones by due time, overdue ones marked."""
-    _list_scope(page)
-    scope = page.require_user()
+    scope = _list_scope(page)
     filters = access.ComplaintFilter(
         statuses=(ComplaintStatus(status),) if status in set(ComplaintStatus) else (),
         open_only=status == "open",
@@ -83,7 +84,9 @@ def list_page(
     context = {
         "rows": found,
         "overdue": {c.id for c in found if present.is_overdue(c, now)},
-        "zones": present.zone_names(db, [c.zone_id for c in found if c.zone_id]),
+        "zones": zone_names(
+            db, city_id=scope.city_id, zone_ids=[c.zone_id for c in found if c.zone_id]
+        ),
         "total": total,
         "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         "page_number": p,
@@ -128,15 +131,11 @@ async def record(request: Request, page: Page, db: DbSession) -> Response:
     return RedirectResponse(f"/complaints/{ref}?done=created", status_code=303)
 
 
-def _days(since: str, until: str, timezone: str) -> tuple[date, date]:
-    zone = ZoneInfo(timezone)
-    today = utcnow().astimezone(zone).date()
+def _day(text: str) -> date | None:
     try:
-        last = date.fromisoformat(until) if until else today
-        first = date.fromisoformat(since) if since else last - timedelta(days=29)
+        return date.fromisoformat(text) if text else None
     except ValueError as exc:
         raise InvalidInput("use YYYY-MM-DD days") from exc
-    return first, last
 
 
 @router.get("/complaints/figures", response_class=HTMLResponse)
@@ -148,12 +147,11 @@ def figures_page(
 ) -> Response:
     """Figures by source, category, company and zone: counts, overdue, time to resolve."""
     scope = page.require_user()
-    first, last = _days(since, until, page.city.timezone)
-    zone = ZoneInfo(page.city.timezone)
-    found = figures.figures(
-        db, scope=scope, since=datetime.combine(first, time(0, 0), tzinfo=zone),
-        until=datetime.combine(last + timedelta(days=1), time(0, 0), tzinfo=zone), now=utcnow(),
-    )  # fmt: skip
+    now = utcnow()
+    start, end = figures.period(_day(since), _day(until), timezone=page.city.timezone, now=now)
+    found = figures.figures(db, scope=scope, since=start, until=end, now=now)
+    # The days the form shows: the first, and the last one included (the day before ``end``).
+    first, last = start.date(), (end - timedelta(days=1)).date()
     context = {"figures": found, "since": first.isoformat(), "until": last.isoformat()}
     return page.render("complaints/figures.html", context)
 
@@ -180,8 +178,7 @@ def detail(
     status_code: int = 200,
 ) -> HTMLResponse:
     """A complaint as staff (or a city viewer, or its filer) see it."""
-    _list_scope(page)
-    scope = page.require_user()
+    scope = _list_scope(page)
     complaint = access.get_or_raise(db, scope=scope, reference=ref)
     read = present.complaint_read(db, scope=scope, complaint=complaint)
     companies = cities_service.list_companies(db, city_id=scope.city_id)
@@ -272,9 +269,7 @@ def vehicle_action(
     """Confirm or reject a matched vehicle, or add one by its code."""
     scope = page.require_user()
     if action not in ("confirm", "reject", "add") or not vehicle_id.strip() or not company:
-        return detail(
-            page, db, ref, error="choose a company and type the vehicle's code", status_code=422
-        )
+        return detail(page, db, ref, error=NO_VEHICLE, status_code=422)
     return _act(
         page, db, ref, "vehicle",
         lambda: matches.decide_vehicle(

@@ -160,10 +160,3 @@ def public_status(complaint: Complaint) -> PublicStatus:
         closed_at=complaint.closed_at,
         answer=(complaint.answer or complaint.reject_reason) if closed else "",
     )
-
-
-def zone_names(db: Session, zone_ids: list[int]) -> dict[int, str]:
-    """Zone names by id."""
-    if not zone_ids:
-        return {}
-    return {z.id: z.name for z in db.scalars(select(Zone).where(Zone.id.in_(zone_ids)))}

@@ -70,25 +70,49 @@ def route(db: Session, *, scope: Scope, reference: str, data: RouteRequest) -> C
     if not (data.task or data.companies or data.damage):
         raise InvalidInput("choose where to send it", problems=[Problem("task", "nothing chosen")])
     before = complaints.summary(complaint)
-    done: list[str] = []
-    if data.damage:
-        done.append(hand_to_damage(db, scope=scope, complaint=complaint))
-    if data.task:
-        task = open_task(db, scope=scope, complaint=complaint)
-        done.append(f"task {task.id}")
-    slugs = route_to_companies(db, scope=scope, complaint=complaint) if data.companies else []
-    if complaint.status == ComplaintStatus.received:
-        complaints.step(
-            db, complaint=complaint, action=ComplaintAction.take, actor=scope.actor,
-            text=data.note or route_note(done, slugs),
-        )  # fmt: skip
-    db.flush()
+    routed = send(
+        db, scope=scope, complaint=complaint, task=data.task, damage=data.damage,
+        companies=data.companies, note=data.note,
+    )  # fmt: skip
     audit.record(
         db, actor=scope.actor, action="complaint.route", entity_type="complaint",
         entity_id=complaint.reference, city_id=complaint.city_id, before=before,
-        after={**complaints.summary(complaint), "routed": done + slugs},
+        after={**complaints.summary(complaint), "routed": routed},
     )  # fmt: skip
     return complaint
+
+
+def send(
+    db: Session,
+    *,
+    scope: Scope,
+    complaint: Complaint,
+    task: bool,
+    damage: bool,
+    companies: bool,
+    note: str = "",
+    automatic: bool = False,
+) -> list[str]:
+    """Hand the complaint to the damage desk, a scout's task and/or its companies, and take a
+    received one in work; returns what was done. A person's sending confirms the companies;
+    automatic routing leaves them suggested (see ``route_to_companies``)."""
+    done: list[str] = []
+    if damage:
+        done.append(hand_to_damage(db, scope=scope, complaint=complaint))
+    if task:
+        done.append(f"task {open_task(db, scope=scope, complaint=complaint).id}")
+    slugs = (
+        route_to_companies(db, scope=scope, complaint=complaint, confirm=not automatic)
+        if companies
+        else []
+    )
+    if complaint.status == ComplaintStatus.received:
+        complaints.step(
+            db, complaint=complaint, action=ComplaintAction.take, actor=scope.actor,
+            text=note or route_note(done, slugs, automatic=automatic),
+        )  # fmt: skip
+    db.flush()
+    return done + slugs
 
 
 def route_note(done: list[str], slugs: list[str], *, automatic: bool = False) -> str:
