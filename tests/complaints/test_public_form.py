@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tartip.cities.models import City
 from tartip.complaints.models import Complaint, ComplaintPhoto
-from tartip.complaints.ratelimit import RateLimiter
+from tartip.core.ratelimit import RateLimiter
 from tests.complaints.helpers import CENTRE, csrf_of
 from tests.ops.helpers import jpeg_with_gps
 

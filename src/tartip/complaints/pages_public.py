@@ -19,8 +19,8 @@ from starlette.datastructures import UploadFile
 from tartip.complaints import access, auto, forms, present, reference
 from tartip.complaints.config import ComplaintConfig
 from tartip.complaints.enums import ComplaintCategory, ComplaintSource
-from tartip.complaints.ratelimit import RateLimiter
 from tartip.core.errors import Conflict, InvalidInput, TartipError
+from tartip.core.ratelimit import RateLimiter
 from tartip.deps import DbSession, Page, PageContext, SettingsDep, UploadRoute, check_csrf_form
 from tartip.settings import Settings
 

@@ -16,8 +16,8 @@ from typing import TypeVar
 
 from fastapi import Request
 
-from tartip.complaints.ratelimit import RateLimiter
 from tartip.core.errors import TartipError
+from tartip.core.ratelimit import RateLimiter
 from tartip.settings import Settings
 
 T = TypeVar("T")

@@ -1,8 +1,8 @@
-"""An in-process limit on how many complaints one address may file in a window.
+"""An in-process limit on how often one address may call a door that needs no account.
 
-The public form needs no account, so it is the one door a script could hammer. A sliding window
-per client address (``complaint_rate_limit`` in ``complaint_rate_window_s``) is enough for one
-Tartip process; behind a reverse proxy, run uvicorn with ``--proxy-headers`` so the address is the
+The public complaint form and the open-data API need no account, so they are the doors a script
+could hammer. A sliding window per client address (``complaint_rate_limit``,
+``open_data_rate_limit`` and their windows) is enough for one Tartip process; behind a reverse proxy, run uvicorn with ``--proxy-headers`` so the address is the
 citizen's, not the proxy's. Several processes each keep their own count (a documented limit).
 """
 
