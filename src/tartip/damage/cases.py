@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from tartip.audit import service as audit
@@ -18,8 +18,8 @@ from tartip.cities.models import Company
 from tartip.core.clock import utcnow
 from tartip.core.errors import Conflict, Forbidden, NotFound
 from tartip.damage import intake, service
-from tartip.damage.enums import WAITING, DamageSource, HandoverStatus
-from tartip.damage.models import CasePhoto, CaseReport, DamageCase, Handover
+from tartip.damage.enums import DamageSource, HandoverStatus
+from tartip.damage.models import CasePhoto, DamageCase, Handover
 
 AWAITING = "awaiting"  # the list filter for cases not handed over yet
 
@@ -51,6 +51,15 @@ def require_staff(scope: Scope) -> None:
     service.require_viewer(scope)
 
 
+def _rows() -> Select[DamageCase, Company, Handover]:
+    """Cases with their company and handover (``CaseRow``'s parts; either may be missing)."""
+    return (
+        select(DamageCase, Company, Handover)
+        .outerjoin(Company, Company.id == DamageCase.company_id)
+        .outerjoin(Handover, Handover.case_id == DamageCase.id)
+    )
+
+
 def _clauses(scope: Scope, filters: CaseFilter, now: datetime) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = [DamageCase.city_id == scope.city_id]
     if filters.status == AWAITING:
@@ -60,13 +69,9 @@ def _clauses(scope: Scope, filters: CaseFilter, now: datetime) -> list[ColumnEle
     if filters.company:
         clauses.append(Company.slug == filters.company)
     if filters.source is not None:
-        clauses.append(
-            select(CaseReport.id)
-            .where(CaseReport.case_id == DamageCase.id, CaseReport.source == filters.source)
-            .exists()
-        )
+        clauses.append(service.reported_from(filters.source, DamageCase.id))
     if filters.overdue:
-        clauses += [Handover.status.in_([s.value for s in WAITING]), Handover.due_at < now]
+        clauses += service.overdue_clauses(now)
     if filters.open_only:
         clauses.append(or_(DamageCase.closed_at.is_(None), Handover.id.is_(None)))
     return clauses
@@ -84,12 +89,7 @@ def list_cases(
     """Cases matching the filters, newest report first, and how many match in all."""
     require_staff(scope)
     clauses = _clauses(scope, filters, now or utcnow())
-    base = (
-        select(DamageCase, Company, Handover)
-        .outerjoin(Company, Company.id == DamageCase.company_id)
-        .outerjoin(Handover, Handover.case_id == DamageCase.id)
-        .where(*clauses)
-    )
+    base = _rows().where(*clauses)
     total = db.scalar(select(func.count()).select_from(base.subquery()))
     stmt = base.order_by(DamageCase.last_reported_at.desc(), DamageCase.id.desc())
     rows = [CaseRow(c, co, h) for c, co, h in db.execute(stmt.offset(offset).limit(limit)).all()]
@@ -100,10 +100,7 @@ def get_case_or_raise(db: Session, *, scope: Scope, case_id: int) -> CaseRow:
     """One case (staff only), or ``NotFound``."""
     require_staff(scope)
     found = db.execute(
-        select(DamageCase, Company, Handover)
-        .outerjoin(Company, Company.id == DamageCase.company_id)
-        .outerjoin(Handover, Handover.case_id == DamageCase.id)
-        .where(DamageCase.id == case_id, DamageCase.city_id == scope.city_id)
+        _rows().where(DamageCase.id == case_id, DamageCase.city_id == scope.city_id)
     ).first()
     if found is None:
         raise NotFound(f"no damage case {case_id}")
@@ -114,14 +111,6 @@ def photos(db: Session, *, case_id: int) -> list[CasePhoto]:
     """A case's photos, oldest first."""
     stmt = select(CasePhoto).where(CasePhoto.case_id == case_id).order_by(CasePhoto.id)
     return list(db.scalars(stmt))
-
-
-def photo_or_raise(db: Session, *, case_id: int, photo_id: int) -> CasePhoto:
-    """One photo of a case, or ``NotFound``."""
-    photo = db.get(CasePhoto, photo_id)
-    if photo is None or photo.case_id != case_id:
-        raise NotFound(f"no photo {photo_id} of this case")
-    return photo
 
 
 def visible_photo_or_raise(db: Session, *, scope: Scope, photo_id: int) -> CasePhoto:
@@ -149,13 +138,9 @@ def hand_over_case(
     if case.closed_at is not None:
         raise Conflict(f"case {case.id} is closed")
     key = intake.case_key(company.id, case.vehicle_code)
-    other = db.scalar(
-        select(DamageCase.id).where(
-            DamageCase.city_id == case.city_id, DamageCase.open_key == key, DamageCase.id != case.id
-        )
-    )
-    if other is not None:
-        raise Conflict(f"{company.name} already has an open case for this vehicle: case {other}")
+    other = intake.open_case(db, city_id=case.city_id, key=key)
+    if other is not None and other.id != case.id:
+        raise Conflict(f"{company.name} already has an open case for this vehicle: case {other.id}")
     before = {"company_id": case.company_id}
     case.company_id, case.key, case.open_key = company.id, key, key
     handover = service.hand_over(

@@ -15,8 +15,9 @@
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -63,23 +64,14 @@ def nearest_rank(values: list[float], share: float) -> float | None:
 
 def median(values: list[float]) -> float | None:
     """The median, None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    return statistics.median(values) if values else None
 
 
 @dataclass
 class _Cell:
     found: int = 0
     handed_over: int = 0
-    hours: list[float] | None = None
-
-    def times(self) -> list[float]:
-        if self.hours is None:
-            self.hours = []
-        return self.hours
+    hours: list[float] = field(default_factory=list)
 
 
 def _round(value: float | None) -> float | None:
@@ -126,7 +118,7 @@ def figures(
         cell.handed_over += 1
         off_street = collected or resolved
         if off_street is not None:
-            cell.times().append(max(0.0, (off_street - at).total_seconds() / 3600))
+            cell.hours.append(max(0.0, (off_street - at).total_seconds() / 3600))
     rows = _rows(cells, companies)
     return FiguresRead(since=first.strftime("%Y-%m"), until=last.strftime("%Y-%m"), rows=rows)
 
@@ -136,10 +128,10 @@ def _chosen(scope: Scope, companies: dict[int, str], slug: str | None) -> set[in
     if scope.company_id is not None:
         return {scope.company_id}
     if slug:
-        ids = {cid for cid, s in companies.items() if s == slug}
+        ids: set[int | None] = {cid for cid, s in companies.items() if s == slug}
         if not ids:
             raise NotFound(f"no company {slug!r} in this city")
-        return set(ids)
+        return ids
     return None
 
 
@@ -152,7 +144,7 @@ def _rows(cells: dict[tuple[str, int | None], _Cell], companies: dict[int, str])
     for key in sorted(cells, key=order):
         month, company_id = key
         cell = cells[key]
-        hours = cell.times()
+        hours = cell.hours
         rows.append(
             FigureRow(
                 month=month,

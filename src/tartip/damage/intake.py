@@ -89,7 +89,8 @@ def case_key(company_id: int | None, code: str) -> str:
     return f"{company_id or 0}:{code.lower()}"[:300]
 
 
-def _open_case(db: Session, *, city_id: int, key: str) -> DamageCase | None:
+def open_case(db: Session, *, city_id: int, key: str) -> DamageCase | None:
+    """The open case of the vehicle ``key`` names (``case_key``), if there is one."""
     stmt = select(DamageCase).where(DamageCase.city_id == city_id, DamageCase.open_key == key)
     return db.scalars(stmt).first()
 
@@ -164,7 +165,7 @@ def _take(db: Session, *, city_id: int, report: IncomingReport, now: datetime) -
         return Intake(case=None, duplicate=True)
     code = vehicle_code(report.code, report.feed_vehicle_id)
     key = case_key(report.company_id, code)
-    case = _open_case(db, city_id=city_id, key=key)
+    case = open_case(db, city_id=city_id, key=key)
     created = case is None
     if case is None:
         case = _new_case(city_id, report, code, key)
@@ -356,14 +357,26 @@ def from_feed(db: Session, *, city_id: int, now: datetime | None = None) -> int:
     """Open (or join) a case for each vehicle disabled on the street too long; returns how many."""
     at = now or utcnow()
     limit = disabled_after(db, city_id=city_id)
+    due = [(v, since) for v, since in _disabled_vehicles(db, city_id=city_id) if at - since > limit]
+    if not due:
+        return 0
+    keys = {v.id: f"feed:{v.feed_id}:{v.vehicle_id}" for v, _since in due}
+    # One query for the vehicles already reported, not one each (most are, run after run).
+    known = set(
+        db.scalars(
+            select(CaseReport.source_key).where(
+                CaseReport.city_id == city_id, CaseReport.source_key.in_(set(keys.values()))
+            )
+        )
+    )
     taken = 0
-    for vehicle, since in _disabled_vehicles(db, city_id=city_id):
-        if at - since <= limit:
+    for vehicle, since in due:
+        if keys[vehicle.id] in known:
             continue
         hours = (at - since).total_seconds() / 3600
         report = IncomingReport(
             source=DamageSource.feed,
-            source_key=f"feed:{vehicle.feed_id}:{vehicle.vehicle_id}",
+            source_key=keys[vehicle.id],
             company_id=vehicle.company_id,
             code=vehicle.vehicle_id,
             kinds=[DamageKind.disabled_long],
@@ -374,8 +387,6 @@ def from_feed(db: Session, *, city_id: int, now: datetime | None = None) -> int:
             feed_vehicle_id=vehicle.vehicle_id,
             reported_by=f"{SYSTEM} (feed)",
         )
-        if _taken(db, city_id=city_id, source_key=report.source_key):
-            continue
         result = add_report(db, city_id=city_id, report=report, now=at)
         taken += 0 if result.duplicate else 1
     return taken

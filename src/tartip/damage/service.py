@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tartip.audit import service as audit
 from tartip.auth.enums import Role
@@ -126,6 +126,20 @@ def _scope_clauses(scope: Scope) -> list[ColumnElement[bool]]:
     return clauses
 
 
+def overdue_clauses(now: datetime) -> list[ColumnElement[bool]]:
+    """What makes a handover overdue at ``now`` (the SQL side of ``is_overdue``)."""
+    return [Handover.status.in_([s.value for s in WAITING]), Handover.due_at < now]
+
+
+def reported_from(source: DamageSource, case_id: InstrumentedAttribute[int]) -> ColumnElement[bool]:
+    """Whether the case ``case_id`` has a report from ``source``."""
+    return (
+        select(CaseReport.id)
+        .where(CaseReport.case_id == case_id, CaseReport.source == source)
+        .exists()
+    )
+
+
 def _filter_clauses(
     scope: Scope, filters: HandoverFilter, now: datetime
 ) -> list[ColumnElement[bool]]:
@@ -134,18 +148,13 @@ def _filter_clauses(
         clauses.append(Handover.status.in_([s.value for s in filters.statuses]))
     if filters.companies:
         clauses.append(Company.slug.in_(filters.companies))
-    waiting = Handover.status.in_([s.value for s in WAITING])
     if filters.overdue is True:
-        clauses += [waiting, Handover.due_at < now]
+        clauses += overdue_clauses(now)
     elif filters.overdue is False:
+        waiting = Handover.status.in_([s.value for s in WAITING])
         clauses.append(or_(~waiting, Handover.due_at >= now))
     if filters.source is not None:
-        has_source = (
-            select(CaseReport.id)
-            .where(CaseReport.case_id == Handover.case_id, CaseReport.source == filters.source)
-            .exists()
-        )
-        clauses.append(has_source)
+        clauses.append(reported_from(filters.source, Handover.case_id))
     if filters.batch_id is not None:
         clauses.append(Handover.batch_id == filters.batch_id)
     if filters.unbatched:
@@ -164,31 +173,41 @@ def list_handovers(
 ) -> HandoverPage:
     """Handovers in the caller's scope matching the filters, newest first, one page."""
     clauses = _filter_clauses(scope, filters or HandoverFilter(), now or utcnow())
-    joined = (
-        select(Handover, DamageCase, Company)
-        .join(DamageCase, DamageCase.id == Handover.case_id)
-        .join(Company, Company.id == Handover.company_id)
-        .where(*clauses)
-    )
+    stmt = _rows().where(*clauses).order_by(Handover.handed_over_at.desc(), Handover.id.desc())
+    rows = [HandoverRow(h, c, co) for h, c, co in db.execute(stmt.offset(offset).limit(limit))]
+    return HandoverPage(rows=rows, total=_count(db, clauses))
+
+
+def count_handovers(
+    db: Session, *, scope: Scope, filters: HandoverFilter, now: datetime | None = None
+) -> int:
+    """How many handovers in the caller's scope match the filters (no rows read)."""
+    return _count(db, _filter_clauses(scope, filters, now or utcnow()))
+
+
+def _count(db: Session, clauses: list[ColumnElement[bool]]) -> int:
+    # Joined with Company: the filter by company slug needs it.
     total = db.scalar(
         select(func.count())
         .select_from(Handover)
         .join(Company, Company.id == Handover.company_id)
         .where(*clauses)
     )
-    stmt = joined.order_by(Handover.handed_over_at.desc(), Handover.id.desc())
-    rows = [HandoverRow(h, c, co) for h, c, co in db.execute(stmt.offset(offset).limit(limit))]
-    return HandoverPage(rows=rows, total=int(total or 0))
+    return int(total or 0)
+
+
+def _rows() -> Select[Handover, DamageCase, Company]:
+    """Handovers joined with their case and company (``HandoverRow``'s parts)."""
+    return (
+        select(Handover, DamageCase, Company)
+        .join(DamageCase, DamageCase.id == Handover.case_id)
+        .join(Company, Company.id == Handover.company_id)
+    )
 
 
 def get(db: Session, *, scope: Scope, handover_id: int) -> HandoverRow | None:
     """One handover in the caller's scope, or None."""
-    stmt = (
-        select(Handover, DamageCase, Company)
-        .join(DamageCase, DamageCase.id == Handover.case_id)
-        .join(Company, Company.id == Handover.company_id)
-        .where(Handover.id == handover_id, *_scope_clauses(scope))
-    )
+    stmt = _rows().where(Handover.id == handover_id, *_scope_clauses(scope))
     found = db.execute(stmt).first()
     return HandoverRow(*found) if found else None
 
@@ -203,13 +222,7 @@ def get_or_raise(db: Session, *, scope: Scope, handover_id: int) -> HandoverRow:
 
 def get_row(db: Session, *, handover_id: int) -> HandoverRow:
     """One handover with its case and company, for Tartip's own jobs (no caller's scope)."""
-    stmt = (
-        select(Handover, DamageCase, Company)
-        .join(DamageCase, DamageCase.id == Handover.case_id)
-        .join(Company, Company.id == Handover.company_id)
-        .where(Handover.id == handover_id)
-    )
-    found = db.execute(stmt).first()
+    found = db.execute(_rows().where(Handover.id == handover_id)).first()
     if found is None:
         raise NotFound(f"no damage handover {handover_id}")
     return HandoverRow(*found)
@@ -232,10 +245,7 @@ def history(db: Session, *, handover_ids: Sequence[int]) -> dict[int, list[Hando
 
 def overdue_count(db: Session, *, scope: Scope, now: datetime | None = None) -> int:
     """How many handovers in the caller's scope are overdue now."""
-    page = list_handovers(
-        db, scope=scope, filters=HandoverFilter(overdue=True), limit=1, now=now or utcnow()
-    )
-    return page.total
+    return count_handovers(db, scope=scope, filters=HandoverFilter(overdue=True), now=now)
 
 
 # ---- handing over ----------------------------------------------------------------------------
@@ -427,10 +437,7 @@ def confirm_collected(
 def escalate(db: Session, *, city_id: int, now: datetime) -> list[Handover]:
     """Mark newly overdue handovers escalated (once each); the delivery job tells supervisors."""
     stmt = select(Handover).where(
-        Handover.city_id == city_id,
-        Handover.status.in_([s.value for s in WAITING]),
-        Handover.due_at < now,
-        Handover.escalated_at.is_(None),
+        Handover.city_id == city_id, *overdue_clauses(now), Handover.escalated_at.is_(None)
     )
     found = list(db.scalars(stmt.order_by(Handover.due_at)))
     for handover in found:

@@ -49,6 +49,7 @@ from tartip.damage.models import (
     WebhookEndpoint,
 )
 from tartip.notify import service as notify
+from tartip.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +161,21 @@ def _dispatch_one(
     handover = db.get(Handover, event.handover_id)
     if handover is None:
         return 0
-    made = 0
-    event_type = NOTIFIED.get(EventKind(event.kind))
+    kind = EventKind(event.kind)
+    event_type = NOTIFIED.get(kind)
     who = _who(db, handover.company_id, cache)
+    agreement = who.agreement
+    hook = event_type is not None and who.endpoint is not None
+    mail_to: str | None = None
+    if kind is EventKind.handed_over and agreement is not None and agreement.deliver_email:
+        mail_to = agreement.email
+    supervisors: list[str] = []
+    if kind is EventKind.escalated:
+        policy = agreements.get_policy(db, city_id=handover.city_id)
+        supervisors = agreements.escalation_addresses(policy)
+    if not (hook or mail_to or supervisors):
+        return 0  # nobody hears of this step: the handover is not read again for nothing
+    made = 0
     data = _data(db, handover, base_url, now)
     if event_type is not None and who.endpoint is not None:
         delivery_id = str(uuid.uuid4())
@@ -175,15 +188,12 @@ def _dispatch_one(
             )
         )  # fmt: skip
         made += 1
-    agreement = who.agreement
-    if event.kind == EventKind.handed_over and agreement and agreement.deliver_email:
-        if agreement.email:
-            subject, body = _handover_email(handover, data, base_url)
-            made += _email(db, handover, agreement.email, subject, body, "damage.handed_over")
-    if event.kind == EventKind.escalated:
-        policy = agreements.get_policy(db, city_id=handover.city_id)
+    if mail_to:
+        subject, body = _handover_email(handover, data, base_url)
+        made += _email(db, handover, mail_to, subject, body, "damage.handed_over")
+    if supervisors:
         subject, body = _escalation_email(handover, data, base_url)
-        for address in agreements.escalation_addresses(policy):
+        for address in supervisors:
             made += _email(db, handover, address, subject, body, "damage.escalated")
     return made
 
@@ -330,7 +340,7 @@ def backoff(attempts: int, *, base_s: float, max_s: float) -> timedelta:
     return timedelta(seconds=min(base_s * 2 ** max(attempts - 1, 0), max_s))
 
 
-def _record(db: Session, outcome: Outcome, *, settings: Any, city_id: int) -> None:
+def _record(db: Session, outcome: Outcome, *, settings: Settings, city_id: int) -> None:
     delivery = db.get(WebhookDelivery, outcome.id)
     if delivery is None:
         return
@@ -360,7 +370,7 @@ def send_due(
     db: Session,
     *,
     http: httpx.Client,
-    settings: Any,
+    settings: Settings,
     city_id: int,
     now: datetime | None = None,
     limit: int = 100,
@@ -381,28 +391,27 @@ def send_due(
             for items in by_endpoint.values()
         ]
         outcomes = [o for run in runs for o in run.result()]
-    tried = {o.id for o in outcomes}
     for outcome in outcomes:
         _record(db, outcome, settings=settings, city_id=city_id)
     db.flush()
-    _postpone_untried(db, leased, tried, outcomes)
+    _postpone_untried(db, leased, outcomes)
     db.commit()
     return outcomes
 
 
-def _postpone_untried(
-    db: Session, leased: Sequence[Outgoing], tried: set[int], outcomes: Sequence[Outcome]
-) -> None:
+def _postpone_untried(db: Session, leased: Sequence[Outgoing], outcomes: Sequence[Outcome]) -> None:
     """Deliveries not tried because their endpoint failed wait as long as the failed one."""
-    failed_at: dict[int, datetime | None] = {}
-    ids = {o.id: o for o in outcomes if not o.ok}
+    endpoint_of = {item.id: item.endpoint_id for item in leased}
+    wait_until: dict[int, datetime | None] = {}
+    for outcome in outcomes:
+        if not outcome.ok:
+            failed = db.get(WebhookDelivery, outcome.id)
+            wait_until[endpoint_of[outcome.id]] = failed.next_attempt_at if failed else None
+    tried = {o.id for o in outcomes}
     for item in leased:
-        if item.id in ids:
-            delivery = db.get(WebhookDelivery, item.id)
-            failed_at[item.endpoint_id] = delivery.next_attempt_at if delivery else None
-    for item in leased:
-        if item.id not in tried:
-            delivery = db.get(WebhookDelivery, item.id)
-            wait_until = failed_at.get(item.endpoint_id)
-            if delivery is not None and wait_until is not None:
-                delivery.next_attempt_at = wait_until
+        until = wait_until.get(item.endpoint_id)
+        if item.id in tried or until is None:
+            continue
+        delivery = db.get(WebhookDelivery, item.id)
+        if delivery is not None:
+            delivery.next_attempt_at = until

@@ -60,9 +60,9 @@ def count_handovers(db: Session, scope: Scope) -> CaseCount:
     """Damage handovers the company has not resolved yet, and those past their collection time."""
     now = utcnow()
     still_open = damage_service.HandoverFilter(statuses=OPEN_HANDOVERS)
-    page = damage_service.list_handovers(db, scope=scope, filters=still_open, limit=1, now=now)
+    count = damage_service.count_handovers(db, scope=scope, filters=still_open, now=now)
     overdue = damage_service.overdue_count(db, scope=scope, now=now)
-    return CaseCount(key="handovers", open=page.total, overdue=overdue)
+    return CaseCount(key="handovers", open=count, overdue=overdue)
 
 
 def count_complaints(db: Session, scope: Scope) -> CaseCount:
