@@ -9,7 +9,7 @@ from collections.abc import Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request, UploadFile
+from fastapi import Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import OperationalError
@@ -345,13 +345,6 @@ def photo_limits(settings: Settings) -> photos.PhotoLimits:
         max_pixels=settings.photo_max_pixels,
         long_side=settings.photo_long_side,
     )
-
-
-async def read_photo(file: UploadFile, settings: Settings) -> photos.CleanPhoto:
-    """An uploaded photo, checked and cleaned (``photos.clean``); at most one byte past the
-    limit is read into memory, so a bigger file is refused without being held whole."""
-    limits = photo_limits(settings)
-    return photos.clean(await file.read(limits.max_bytes + 1), limits)
 
 
 def photo_response(settings: Settings, relative: str, *, thumbnail: bool = False) -> FileResponse:

@@ -3,7 +3,8 @@
 The public complaint form and the open-data API need no account, so they are the doors a script
 could hammer. A sliding window per client address (``complaint_rate_limit``,
 ``open_data_rate_limit`` and their windows) is enough for one Tartip process; behind a reverse
-proxy, run uvicorn with ``--proxy-headers`` so the address is the caller's, not the proxy's. Several processes each keep their own count (a documented limit).
+proxy, run uvicorn with ``--proxy-headers`` so the address is the caller's, not the proxy's.
+Several processes each keep their own count (a documented limit).
 """
 
 from __future__ import annotations
