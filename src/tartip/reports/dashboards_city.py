@@ -36,7 +36,7 @@ from tartip.core.errors import InvalidInput, Problem
 from tartip.damage.enums import HandoverStatus
 from tartip.damage.models import Handover
 from tartip.ops.models import WorkLog, WorkLogCount
-from tartip.reports.period import local_midnight
+from tartip.reports.period import Month, local_midnight
 from tartip.trips.statistics_models import TripRollup
 
 # The city view is for the operator's supervisors and the city's own people.
@@ -93,7 +93,7 @@ def _monday(day: date) -> date:
 def _next(first: date, step: Step) -> date:
     if step is Step.week:
         return first + timedelta(days=7)
-    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return Month(first.year, first.month).next().first_day
 
 
 def buckets(*, step: Step, count: int, today: date, timezone: str) -> tuple[Bucket, ...]:
@@ -109,7 +109,7 @@ def buckets(*, step: Step, count: int, today: date, timezone: str) -> tuple[Buck
         if step is Step.week:
             first = first - timedelta(days=7)
         else:
-            first = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
+            first = Month(first.year, first.month).previous().first_day
         firsts.append(first)
     out = []
     for day in reversed(firsts):

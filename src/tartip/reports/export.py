@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
 
 from tartip.core.errors import InvalidInput, Problem
 from tartip.core.i18n import LOCALES, catalogue
 from tartip.reports.report_model import Cell, Column, Figure, Records, Report, Unit
+from tartip.reports.report_period import local_time
 
 
 class ExportFormat(StrEnum):
@@ -127,7 +127,7 @@ class Words:
 
     def when(self, moment: datetime) -> str:
         """An instant in the city's time zone: ``2026-07-01 03:00``."""
-        return moment.astimezone(ZoneInfo(self.timezone)).strftime("%Y-%m-%d %H:%M")
+        return local_time(moment, self.timezone)
 
     def link(self, records: Records | None) -> str | None:
         """The absolute address of a records list (None without a base address)."""

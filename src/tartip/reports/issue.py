@@ -65,12 +65,6 @@ def _system_scope(city: City) -> Scope:
     return Scope(user_id=None, username=JOB_LABEL, role=Role.admin, city_id=city.id)
 
 
-def month_period(month: Month, timezone: str) -> ReportPeriod:
-    """The report period of a calendar month in the city's time zone."""
-    last = month.next().first_day - timedelta(days=1)
-    return report_period.make(PeriodKind.month, month.first_day, last, timezone)
-
-
 def list_issues(db: Session, *, scope: Scope) -> list[PeriodVersions]:
     """Every issued period of the caller's city, newest period first, with its versions."""
     scope.require(*report.READERS)
@@ -286,7 +280,7 @@ def issue_month(
     city = cities_service.get(db, city_id=scope.city_id)
     if city is None:
         raise NotFound(f"no city {scope.city_id}")
-    period = month_period(Month.parse(month), city.timezone)
+    period = report_period.month_period(Month.parse(month), city.timezone)
     return issue(db, scope=scope, period=period, reason=reason, now=now, base_url=base_url)
 
 
@@ -297,7 +291,7 @@ def issue_due(
     this_month = Month.containing(now, city.timezone)
     if now < local_midnight(this_month.first_day, city.timezone) + ISSUE_DELAY:
         return None
-    period = month_period(this_month.previous(), city.timezone)
+    period = report_period.month_period(this_month.previous(), city.timezone)
     issued = db.scalar(
         select(func.count(ReportIssue.id)).where(
             ReportIssue.city_id == city.id,

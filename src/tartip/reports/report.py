@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from tartip.auth.enums import Role
 from tartip.auth.scope import Scope
 from tartip.cities import service as cities_service
+from tartip.cities.models import City
 from tartip.complaints import figures as complaint_figures
 from tartip.complaints.schemas import FigureRow
 from tartip.core.clock import utcnow
@@ -83,7 +84,7 @@ def build(
         report_maps.with_zone_map(
             db, scope=scope, section=report_work.put_in_order(db, scope=scope, period=period)
         ),
-        complaints(db, scope=scope, period=period, now=moment),
+        complaints(db, scope=scope, city=city, period=period, now=moment),
         damage(db, scope=scope, period=period),
         report_maps.violations(db, scope=scope, city=city, period=period),
         *report_work.staff_and_zones(db, scope=scope, period=period),
@@ -159,7 +160,9 @@ def _complaint_table(
     )  # fmt: skip
 
 
-def complaints(db: Session, *, scope: Scope, period: ReportPeriod, now: datetime) -> Section:
+def complaints(
+    db: Session, *, scope: Scope, city: City, period: ReportPeriod, now: datetime
+) -> Section:
     """Complaints received in the period: by source and category, times to resolve, overdue."""
     found = complaint_figures.figures(
         db, scope=scope, since=period.start, until=period.end, now=now
@@ -195,7 +198,7 @@ def complaints(db: Session, *, scope: Scope, period: ReportPeriod, now: datetime
                              found.by_source, SOURCE_LABELS, period, "source"),
             _complaint_table("complaints.by_category", "Complaints by category", "Category",
                              found.by_category, CATEGORY_LABELS, period, "category"),
-            _district_table(db, scope=scope, period=period, now=now),
+            _district_table(db, scope=scope, city=city, period=period, now=now),
         ),
         charts=(
             Chart("complaints.sources", "Complaints by source", Unit.complaints, ChartKind.bar,
@@ -211,16 +214,15 @@ def complaints(db: Session, *, scope: Scope, period: ReportPeriod, now: datetime
 OUTSIDE_DISTRICT = "Outside every district"
 
 
-def _district_table(db: Session, *, scope: Scope, period: ReportPeriod, now: datetime) -> Table:
+def _district_table(
+    db: Session, *, scope: Scope, city: City, period: ReportPeriod, now: datetime
+) -> Table:
     """Complaints by the district of their place, counted as the city view's map counts them.
 
     The dashboards' own function does the counting, so the report and the city view cannot
     disagree. A district's name is the city's English name, used as a msgid: the catalogues
     hold Almaty's districts in Russian and Kazakh (another city's names show as written).
     """
-    city = cities_service.get(db, city_id=scope.city_id)
-    if city is None:
-        raise NotFound(f"no city {scope.city_id}")
     days = dashboards_maps.MapPeriod(period.first, period.last, period.start, period.end)
     found = dashboards_maps.district_complaints(
         db, scope=scope, city=city, period=days, now=now, locale="en"
@@ -253,6 +255,20 @@ def _district_table(db: Session, *, scope: Scope, period: ReportPeriod, now: dat
 # --- damage ----------------------------------------------------------------------------------
 
 
+def hours_to_collect(
+    handed_over_at: datetime, collected_at: datetime | None, resolved_at: datetime | None
+) -> float | None:
+    """Hours from a handover until the vehicle left the street; None while it is still there.
+
+    As damage.figures and the scorecard: resolved without a collection time is off the street
+    when resolved; a vehicle taken before the handover counts as 0 hours.
+    """
+    off_street = collected_at or resolved_at
+    if off_street is None:
+        return None
+    return max(0.0, (off_street - handed_over_at).total_seconds() / 3600)
+
+
 def damage(db: Session, *, scope: Scope, period: ReportPeriod) -> Section:
     """Damaged vehicles found and handed over per company, and the hours to collect them."""
     companies = {c.id: c for c in cities_service.list_companies(db, city_id=scope.city_id)}
@@ -281,11 +297,9 @@ def damage(db: Session, *, scope: Scope, period: ReportPeriod) -> Section:
         )
     ):
         handed[company_id] += 1
-        # As damage.figures and the scorecard: resolved without a collection time is off the
-        # street when resolved; a vehicle taken before the handover counts as 0 hours.
-        off_street = collected or resolved
-        if off_street is not None:
-            hours[company_id].append(max(0.0, (off_street - at).total_seconds() / 3600))
+        took = hours_to_collect(at, collected, resolved)
+        if took is not None:
+            hours[company_id].append(took)
     every = [h for hs in hours.values() for h in hs]
     rows = []
     for cid in sorted(

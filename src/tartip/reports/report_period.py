@@ -10,11 +10,17 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from tartip.core.clock import to_city_time
 from tartip.core.errors import InvalidInput, Problem
 from tartip.reports.period import Month, local_midnight
 from tartip.reports.report_model import PeriodKind, ReportPeriod
 
 MAX_DAYS = 400
+
+
+def local_time(moment: datetime, timezone: str) -> str:
+    """An instant as the city's wall-clock time, to the minute: ``2026-07-01 03:00``."""
+    return to_city_time(moment, timezone).strftime("%Y-%m-%d %H:%M")
 
 
 def _date(text: str, field: str) -> date:
@@ -47,6 +53,12 @@ def make(kind: PeriodKind, first: date, last: date, timezone: str) -> ReportPeri
         start=local_midnight(first, timezone),
         end=local_midnight(last + timedelta(days=1), timezone),
     )
+
+
+def month_period(month: Month, timezone: str) -> ReportPeriod:
+    """The period of a calendar month in the city's time zone."""
+    last = month.next().first_day - timedelta(days=1)
+    return make(PeriodKind.month, month.first_day, last, timezone)
 
 
 def parse(
@@ -84,8 +96,7 @@ def parse(
             ) from exc
         if kind is PeriodKind.month:
             month = Month.parse(at) if at else Month(today.year, today.month)
-            first = month.first_day
-            chosen = make(kind, first, month.next().first_day - timedelta(days=1), timezone)
+            chosen = month_period(month, timezone)
         elif kind is PeriodKind.week:
             day = _date(at, "at") if at else today
             first = day - timedelta(days=day.weekday())

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -72,9 +71,7 @@ class RecordList:
 
 
 def _local(moment: datetime | None, tz: str) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    return None if moment is None else report_period.local_time(moment, tz)
 
 
 def _company(db: Session, scope: Scope, slug: str | None) -> Company | None:
@@ -84,6 +81,30 @@ def _company(db: Session, scope: Scope, slug: str | None) -> Company | None:
         if c.slug == slug:
             return c
     raise NotFound(f"no company {slug!r} in this city")
+
+
+def _company_names(db: Session, scope: Scope) -> dict[int, str]:
+    return {c.id: c.name for c in cities_service.list_companies(db, city_id=scope.city_id)}
+
+
+def _in_period(
+    db: Session,
+    scope: Scope,
+    period: ReportPeriod,
+    f: dict[str, str],
+    *,
+    city: Any,
+    at: Any,
+    company: Any = None,
+) -> list[Any]:
+    """The figure's own conditions: the city's rows whose ``at`` falls in the period, and, when
+    a ``company`` column is given, of the company the ``company`` filter names."""
+    where: list[Any] = [city == scope.city_id, at >= period.start, at < period.end]
+    if company is not None:
+        chosen = _company(db, scope, f.get("company"))
+        if chosen is not None:
+            where.append(company == chosen.id)
+    return where
 
 
 def _int(value: str, name: str) -> int:
@@ -138,14 +159,10 @@ Found = tuple[tuple[Column, ...], list[tuple[Cell, ...]], list[str | None], int]
 def _put_in_order(
     db: Session, scope: Scope, period: ReportPeriod, f: dict[str, str], _now: datetime
 ) -> Found:
-    company = _company(db, scope, f.get("company"))
-    where: list[Any] = [
-        WorkLog.city_id == scope.city_id,
-        WorkLog.finished_at >= period.start,
-        WorkLog.finished_at < period.end,
-    ]
-    if company is not None:
-        where.append(WorkLogCount.company_id == company.id)
+    where = _in_period(
+        db, scope, period, f,
+        city=WorkLog.city_id, at=WorkLog.finished_at, company=WorkLogCount.company_id,
+    )  # fmt: skip
     if f.get("zone"):
         where.append(
             WorkLog.zone_id.is_(None)
@@ -268,18 +285,14 @@ def _in_district(db: Session, scope: Scope, found: list[Complaint], code: str) -
 def _damage_cases(
     db: Session, scope: Scope, period: ReportPeriod, f: dict[str, str], _now: datetime
 ) -> Found:
-    company = _company(db, scope, f.get("company"))
-    where: list[Any] = [
-        DamageCase.city_id == scope.city_id,
-        DamageCase.first_reported_at >= period.start,
-        DamageCase.first_reported_at < period.end,
-    ]
-    if company is not None:
-        where.append(DamageCase.company_id == company.id)
+    where = _in_period(
+        db, scope, period, f,
+        city=DamageCase.city_id, at=DamageCase.first_reported_at, company=DamageCase.company_id,
+    )  # fmt: skip
     found = list(
         db.scalars(select(DamageCase).where(*where).order_by(DamageCase.first_reported_at))
     )
-    names = {c.id: c.name for c in cities_service.list_companies(db, city_id=scope.city_id)}
+    names = _company_names(db, scope)
     rows: list[tuple[Cell, ...]] = [
         (_local(c.first_reported_at, period.timezone), names.get(c.company_id or 0, "—"),
          c.vehicle_code, c.report_count)
@@ -295,30 +308,24 @@ def _damage_cases(
 
 
 def _hours(h: Handover) -> float | None:
-    """Hours from handover to off the street (collected, else resolved); 0 if taken before."""
-    off_street = h.collected_at or h.resolved_at
-    if off_street is None:
-        return None
-    return round(max(0.0, (off_street - h.handed_over_at).total_seconds() / 3600), 2)
+    """Hours from handover to off the street, as the report's figure counts them."""
+    took = report.hours_to_collect(h.handed_over_at, h.collected_at, h.resolved_at)
+    return None if took is None else round(took, 2)
 
 
 def _handovers(
     db: Session, scope: Scope, period: ReportPeriod, f: dict[str, str], _now: datetime
 ) -> Found:
-    company = _company(db, scope, f.get("company"))
-    where: list[Any] = [
-        Handover.city_id == scope.city_id,
-        Handover.handed_over_at >= period.start,
-        Handover.handed_over_at < period.end,
-        Handover.status != HandoverStatus.cancelled,
-    ]
-    if company is not None:
-        where.append(Handover.company_id == company.id)
+    where = _in_period(
+        db, scope, period, f,
+        city=Handover.city_id, at=Handover.handed_over_at, company=Handover.company_id,
+    )  # fmt: skip
+    where.append(Handover.status != HandoverStatus.cancelled)
     if f.get("collected") == "yes":
         # Off the street: collected, or resolved without a collection time (as the figure).
         where.append(or_(Handover.collected_at.is_not(None), Handover.resolved_at.is_not(None)))
     found = list(db.scalars(select(Handover).where(*where).order_by(Handover.handed_over_at)))
-    names = {c.id: c.name for c in cities_service.list_companies(db, city_id=scope.city_id)}
+    names = _company_names(db, scope)
     tz = period.timezone
     rows: list[tuple[Cell, ...]] = [
         (h.reference, names.get(h.company_id, "—"), _local(h.handed_over_at, tz),
@@ -340,7 +347,7 @@ def _shifts(
 ) -> Found:
     if f.get("event"):
         event_id = _int(f["event"], "event")
-        found = [s for s in report_work._event_shifts(db, [event_id]) if s.city_id == scope.city_id]
+        found = [s for s in report_work.event_shifts(db, [event_id]) if s.city_id == scope.city_id]
         found.sort(key=lambda s: (s.starts_at, s.id))
     else:
         found = report_work.shifts_in(db, city_id=scope.city_id, period=period)
@@ -373,7 +380,7 @@ def _events(
 ) -> Found:
     found = report_work.events_in(db, city_id=scope.city_id, period=period)
     if f.get("staffed") == "yes":
-        staffed = {s.city_event_id for s in report_work._event_shifts(db, [e.id for e in found])}
+        staffed = {s.city_event_id for s in report_work.event_shifts(db, [e.id for e in found])}
         found = [e for e in found if e.id in staffed]
     tz = period.timezone
     rows: list[tuple[Cell, ...]] = [
@@ -405,7 +412,7 @@ def _trips(
         .group_by(TripRollup.local_date, TripRollup.company_id)
         .order_by(TripRollup.local_date, TripRollup.company_id)
     )
-    names = {c.id: c.name for c in cities_service.list_companies(db, city_id=scope.city_id)}
+    names = _company_names(db, scope)
     found = db.execute(stmt).all()
     rows: list[tuple[Cell, ...]] = [
         (d.isoformat(), names.get(cid, "—"), int(n or 0)) for d, cid, n in found
@@ -423,15 +430,11 @@ def _violations(
     db: Session, scope: Scope, period: ReportPeriod, f: dict[str, str], _now: datetime
 ) -> Found:
     """Violations opened in the period (``kind=clutter``: clutter only), as the report counts."""
-    where: list[Any] = [
-        Violation.city_id == scope.city_id,
-        Violation.opened_at >= period.start,
-        Violation.opened_at < period.end,
-    ]
+    where = _in_period(db, scope, period, f, city=Violation.city_id, at=Violation.opened_at)
     if f.get("kind"):
         where.append(Violation.kind == f["kind"])
     found = list(db.scalars(select(Violation).where(*where).order_by(Violation.opened_at)))
-    names = {c.id: c.name for c in cities_service.list_companies(db, city_id=scope.city_id)}
+    names = _company_names(db, scope)
     rows: list[tuple[Cell, ...]] = [
         (_local(v.opened_at, period.timezone), v.kind, names.get(v.company_id or 0, "—"),
          v.max_count, _local(v.closed_at, period.timezone))

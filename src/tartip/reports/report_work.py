@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -24,6 +24,7 @@ from tartip.events.models import CityEvent
 from tartip.ops import counts as ops_counts
 from tartip.ops import staff
 from tartip.ops.models import Shift, WorkLog, WorkLogCount
+from tartip.reports import report_period
 from tartip.reports.report_model import (
     Chart,
     ChartKind,
@@ -300,7 +301,7 @@ def staff_and_zones(db: Session, *, scope: Scope, period: ReportPeriod) -> list[
     )  # fmt: skip
     events = events_in(db, city_id=scope.city_id, period=period)
     by_event: dict[int, list[Shift]] = defaultdict(list)
-    for s in _event_shifts(db, [e.id for e in events]):
+    for s in event_shifts(db, [e.id for e in events]):
         if s.city_event_id is not None:
             by_event[s.city_event_id].append(s)
     event_rows = []
@@ -310,8 +311,8 @@ def staff_and_zones(db: Session, *, scope: Scope, period: ReportPeriod) -> list[
         staffed += t.planned > 0
         event_rows.append(
             Row(
-                (e.name, _local(e.starts_at, period.timezone), len(t.people), t.worked,
-                 round(t.hours, 1)),
+                (e.name, report_period.local_time(e.starts_at, period.timezone), len(t.people),
+                 t.worked, round(t.hours, 1)),
                 {"people": Records.of("shifts", period, event=e.id)},
             )
         )  # fmt: skip
@@ -342,15 +343,9 @@ def staff_and_zones(db: Session, *, scope: Scope, period: ReportPeriod) -> list[
     return [staff_section, zone_section, event_section]
 
 
-def _event_shifts(db: Session, event_ids: list[int]) -> list[Shift]:
+def event_shifts(db: Session, event_ids: list[int]) -> list[Shift]:
     """Every shift staffing these events, whenever it starts (an event may straddle the end)."""
     if not event_ids:
         return []
     stmt = select(Shift).where(Shift.city_event_id.in_(event_ids), Shift.cancelled_at.is_(None))
     return list(db.scalars(stmt))
-
-
-def _local(moment: datetime, timezone: str) -> str:
-    from zoneinfo import ZoneInfo
-
-    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")

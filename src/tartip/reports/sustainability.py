@@ -30,6 +30,7 @@ from tartip.auth.enums import Role
 from tartip.auth.scope import Scope
 from tartip.core.clock import utcnow
 from tartip.core.errors import InvalidInput, Problem
+from tartip.reports.period import Month
 from tartip.reports.sustainability_models import SustainabilityAssumptions
 from tartip.trips import statistics
 
@@ -191,7 +192,7 @@ def by_month(
     found: list[Estimate] = []
     start = first
     while start <= last:
-        following = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        following = Month(start.year, start.month).next().first_day
         end = min(last, following - timedelta(days=1))
         found.append(estimate(db, scope=scope, first=start, last=end, companies=companies))
         start = following
