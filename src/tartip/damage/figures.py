@@ -67,6 +67,20 @@ def median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
+def hours_to_collect(
+    handed_over_at: datetime, collected_at: datetime | None, resolved_at: datetime | None
+) -> float | None:
+    """Hours from a handover until the vehicle left the street; None while it is still there.
+
+    Resolved without a collection time is off the street when resolved; a vehicle taken before
+    the handover counts as 0 hours. The report and the scorecard count it so too.
+    """
+    off_street = collected_at or resolved_at
+    if off_street is None:
+        return None
+    return max(0.0, (off_street - handed_over_at).total_seconds() / 3600)
+
+
 @dataclass
 class _Cell:
     found: int = 0
@@ -116,9 +130,9 @@ def figures(
             continue
         cell = cells.setdefault((month_of(at, zone), company_id), _Cell())
         cell.handed_over += 1
-        off_street = collected or resolved
-        if off_street is not None:
-            cell.hours.append(max(0.0, (off_street - at).total_seconds() / 3600))
+        took = hours_to_collect(at, collected, resolved)
+        if took is not None:
+            cell.hours.append(took)
     rows = _rows(cells, companies)
     return FiguresRead(since=first.strftime("%Y-%m"), until=last.strftime("%Y-%m"), rows=rows)
 

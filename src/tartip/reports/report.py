@@ -255,20 +255,6 @@ def _district_table(
 # --- damage ----------------------------------------------------------------------------------
 
 
-def hours_to_collect(
-    handed_over_at: datetime, collected_at: datetime | None, resolved_at: datetime | None
-) -> float | None:
-    """Hours from a handover until the vehicle left the street; None while it is still there.
-
-    As damage.figures and the scorecard: resolved without a collection time is off the street
-    when resolved; a vehicle taken before the handover counts as 0 hours.
-    """
-    off_street = collected_at or resolved_at
-    if off_street is None:
-        return None
-    return max(0.0, (off_street - handed_over_at).total_seconds() / 3600)
-
-
 def damage(db: Session, *, scope: Scope, period: ReportPeriod) -> Section:
     """Damaged vehicles found and handed over per company, and the hours to collect them."""
     companies = {c.id: c for c in cities_service.list_companies(db, city_id=scope.city_id)}
@@ -297,7 +283,7 @@ def damage(db: Session, *, scope: Scope, period: ReportPeriod) -> Section:
         )
     ):
         handed[company_id] += 1
-        took = hours_to_collect(at, collected, resolved)
+        took = damage_figures.hours_to_collect(at, collected, resolved)
         if took is not None:
             hours[company_id].append(took)
     every = [h for hs in hours.values() for h in hs]

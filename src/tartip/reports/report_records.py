@@ -25,6 +25,7 @@ from tartip.complaints.models import Complaint, ComplaintCompany
 from tartip.compliance.models import Violation
 from tartip.core.clock import utcnow
 from tartip.core.errors import Forbidden, InvalidInput, NotFound, Problem
+from tartip.damage import figures as damage_figures
 from tartip.damage.enums import HandoverStatus
 from tartip.damage.models import DamageCase, Handover
 from tartip.ops import staff
@@ -309,7 +310,7 @@ def _damage_cases(
 
 def _hours(h: Handover) -> float | None:
     """Hours from handover to off the street, as the report's figure counts them."""
-    took = report.hours_to_collect(h.handed_over_at, h.collected_at, h.resolved_at)
+    took = damage_figures.hours_to_collect(h.handed_over_at, h.collected_at, h.resolved_at)
     return None if took is None else round(took, 2)
 
 
