@@ -11,16 +11,18 @@ from sqlalchemy.orm import Session
 
 from tartip.auth.enums import Role
 from tartip.auth.scope import Scope
-from tartip.cities.models import City
-from tartip.complaints.enums import ComplaintSource, ComplaintStatus
+from tartip.cities.models import City, Company
+from tartip.complaints.enums import ComplaintSource, ComplaintStatus, MatchState
 from tartip.complaints.models import Complaint
+from tartip.compliance.enums import ViolationKind
 from tartip.core.errors import Forbidden, InvalidInput
 from tartip.damage import figures as damage_figures
 from tartip.events.models import CityEvent
 from tartip.ops.models import Shift
 from tartip.reports import report, report_period, report_records
-from tartip.reports.report_model import PeriodKind, ReportPeriod, msgids
+from tartip.reports.report_model import PeriodKind, Records, ReportPeriod, msgids
 from tests import builders
+from tests.ops.helpers import make_duty_zone
 from tests.reports import helpers as h
 
 NOW = h.AFTER  # 10 July 2026: June is over
@@ -119,7 +121,7 @@ def test_every_figure_with_records_adds_up_to_its_records(db: Session, city: Cit
     got = report.build(db, scope=scope(city), period=june(city), now=NOW)
     checked = 0
     for fig in got.figures():
-        if fig.records is None or fig.key in ("put_in_order.tasks", "staff.people", "staff.hours"):
+        if fig.records is None:
             continue
         params = dict(fig.records.params)
         found = report_records.records(
@@ -128,7 +130,8 @@ def test_every_figure_with_records_adds_up_to_its_records(db: Session, city: Cit
         )  # fmt: skip
         assert found.total == fig.value, fig.key
         checked += 1
-    for table in ("put_in_order.by_company", "damage.by_company", "complaints.by_source"):
+    tables = [t.key for section in got.sections for t in section.tables]
+    for table in tables:
         for row in got.table(table).rows:
             for column, link in row.records.items():
                 params = dict(link.params)
@@ -208,3 +211,94 @@ def test_the_api_and_the_pages(app_client: TestClient, db: Session, city: City) 
         "/reports/report?period=month&at=2026-06", headers={"Accept-Language": "ru"}
     )
     assert ru.status_code == 200
+
+
+def _listed(db: Session, city: City, records: object) -> report_records.RecordList:
+    assert isinstance(records, Records)
+    params = dict(records.params)
+    return report_records.records(
+        db, scope=scope(city), kind=records.figure, start=params.pop("start"),
+        end=params.pop("end"), filters=params, now=NOW,
+    )  # fmt: skip
+
+
+def test_people_duty_zones_and_hours_open_the_records_they_count(db: Session, city: City) -> None:
+    seed(db, city)
+    arbat, medeu = make_duty_zone(db, city, name="Arbat"), make_duty_zone(db, city, name="Medeu")
+    other = builders.make_user(db, city, username="scout-b", role=Role.scout)
+    db.add_all(
+        [
+            # Two shifts of one person in Arbat: one person, two shifts, 2.5 + 4 hours.
+            Shift(city_id=city.id, user_id=other.id, starts_at=h.at(days=12, hours=8),
+                  ends_at=h.at(days=12, hours=12), zone_ids=[arbat.id],
+                  checked_in_at=h.at(days=12, hours=8), checked_out_at=h.at(days=12, hours=10.5)),
+            Shift(city_id=city.id, user_id=other.id, starts_at=h.at(days=13, hours=8),
+                  ends_at=h.at(days=13, hours=12), zone_ids=[arbat.id],
+                  checked_in_at=h.at(days=13, hours=8)),  # no check-out: to the planned end
+            # Medeu: planned, never worked.
+            Shift(city_id=city.id, user_id=other.id, starts_at=h.at(days=14, hours=8),
+                  ends_at=h.at(days=14, hours=12), zone_ids=[medeu.id]),
+        ]
+    )  # fmt: skip
+    db.flush()
+    got = report.build(db, scope=scope(city), period=june(city), now=NOW)
+    people = got.figure("staff.people")
+    assert people.value == 2 and got.figure("staff.shifts_planned").value == 5
+    listed = _listed(db, city, people.records)
+    assert listed.total == 2 and sorted(r[0] for r in listed.rows) == ["scout-a", "scout-b"]
+    hours = got.figure("staff.hours")
+    assert hours.value == 6.0 + 2.5 + 4.0 == _listed(db, city, hours.records).total
+    assert _listed(db, city, hours.records).measure_label == "Hours, summed"
+    assert got.figure("duty_zones.count").value == 2
+    covered = got.figure("duty_zones.covered")
+    assert covered.value == 1
+    assert [r[0] for r in _listed(db, city, covered.records).rows] == ["Arbat"]
+    table = got.table("duty_zones.coverage")
+    arbat_row = next(r for r in table.rows if r.cells[0] == "Arbat")
+    assert arbat_row.cells[1:] == (2, 2, 6.5)
+    assert _listed(db, city, arbat_row.link("hours")).total == 6.5
+    tasks = got.figure("put_in_order.tasks")
+    assert tasks.value == 2 == _listed(db, city, tasks.records).total
+    per_day = got.figure("put_in_order.per_day")
+    assert per_day.value == round(9 / 30, 1) == _listed(db, city, per_day.records).total
+
+
+def test_scorecard_counts_open_the_records_the_scorecard_counted(db: Session, city: City) -> None:
+    companies = seed(db, city)
+    jet, yandex = companies["jet"], companies["yandex"]
+    assert isinstance(jet, Company) and isinstance(yandex, Company)
+    # Only a confirmed or routed match concerns a company; a suggested one does not.
+    h.complaint(db, h.at(days=8), {jet: {"state": MatchState.confirmed}})
+    h.complaint(db, h.at(days=8), {jet: {"routed": True}, yandex: {}})
+    # A clutter of both companies counts once for each; a no-parking of Yandex Go only for it.
+    h.violation(db, city, None, ViolationKind.clutter, h.at(days=9),
+                by_company={"jet": 3, "yandex-go": 2})  # fmt: skip
+    h.violation(db, city, yandex, ViolationKind.no_parking, h.at(days=9, hours=1))
+    h.violation(db, city, jet, ViolationKind.fleet_cap, h.at(days=9, hours=2))  # not parking
+    got = report.build(db, scope=scope(city), period=june(city), now=NOW)
+    table = got.table("scorecard.companies")
+    rows = {str(r.cells[0]): r for r in table.rows}
+    expected = {
+        ("Jet", "complaints.complaints"): 2,
+        ("Yandex Go", "complaints.complaints"): 0,
+        ("Jet", "parking_violations.violations"): 1,
+        ("Yandex Go", "parking_violations.violations"): 2,
+        ("Jet", "put_in_order.vehicles_put_in_order"): 7,
+        ("Jet", "damage_collection.median_hours"): 4.0,
+    }
+    for (name, column), value in expected.items():
+        row = rows[name]
+        assert row.cells[table.column(column)] == value, (name, column)
+        assert _listed(db, city, row.link(column)).total == value, (name, column)
+    # A rate stands beside its count, unlinked (its formula is on the scorecard page).
+    assert rows["Jet"].link("parking_violations.per_100_vehicles") is None
+
+
+def test_a_measure_the_records_do_not_have_is_a_clear_error(db: Session, city: City) -> None:
+    seed(db, city)
+    with pytest.raises(InvalidInput, match="measure 'mean' is not one of"):
+        report_records.records(db, scope=scope(city), kind="shifts", start="2026-06-01",
+                               end="2026-06-30", filters={"measure": "mean"}, now=NOW)  # fmt: skip
+    with pytest.raises(InvalidInput, match="events records have no hours"):
+        report_records.records(db, scope=scope(city), kind="events", start="2026-06-01",
+                               end="2026-06-30", filters={"measure": "p90"}, now=NOW)  # fmt: skip

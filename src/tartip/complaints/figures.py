@@ -42,6 +42,13 @@ def period(
     return since, datetime.combine(last + timedelta(days=1), time(0, 0), tzinfo=zone)
 
 
+def hours_to_resolve(complaint: Complaint) -> float | None:
+    """Hours from receipt to the last close of a resolved complaint; None unless resolved."""
+    if complaint.status != ComplaintStatus.resolved or complaint.closed_at is None:
+        return None
+    return (complaint.closed_at - complaint.received_at).total_seconds() / 3600
+
+
 @dataclass
 class _Tally:
     label: str
@@ -60,9 +67,10 @@ class _Tally:
             self.overdue += complaint.due_at < now
         elif complaint.closed_at is not None:
             self.late += complaint.closed_at > complaint.due_at
-        if status is ComplaintStatus.resolved and complaint.closed_at is not None:
+        took = hours_to_resolve(complaint)
+        if took is not None:
             self.resolved += 1
-            self.hours.append((complaint.closed_at - complaint.received_at).total_seconds() / 3600)
+            self.hours.append(took)
 
     def row(self, key: str) -> FigureRow:
         median, p90 = nearest_rank(self.hours, 0.5), nearest_rank(self.hours, 0.9)

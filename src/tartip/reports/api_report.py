@@ -117,6 +117,7 @@ def read_records(
         "end": found.period.last.isoformat(),
         "filters": found.filters,
         "total": found.total,
+        "measure": found.measure,
         "truncated": found.truncated,
         "columns": [c.key for c in found.columns],
         "rows": [list(r) for r in found.rows],

@@ -196,11 +196,16 @@ def parking_violations(
             found[company_id] += int(count)
     by_slug = {c.slug: c.id for c in companies}
     for (evidence,) in db.execute(select(v.evidence).where(*where, v.company_id.is_(None))):
-        involved = (evidence or {}).get("by_company", {})
-        for slug, vehicles in involved.items():
-            if slug in by_slug and vehicles:
+        for slug in involved(evidence):
+            if slug in by_slug:
                 found[by_slug[slug]] += 1
     return found
+
+
+def involved(evidence: dict[str, Any] | None) -> list[str]:
+    """The companies (slugs) whose vehicles a violation of several companies involved."""
+    by_company = (evidence or {}).get("by_company", {})
+    return [slug for slug, vehicles in by_company.items() if vehicles]
 
 
 def handovers(db: Session, *, city_id: int, period: Period) -> dict[int, list[HandoverTimes]]:
@@ -270,9 +275,18 @@ def complaints(db: Session, *, city_id: int, period: Period) -> dict[int, int]:
             c.received_at >= period.start,
             c.received_at < period.until,
             c.status != ComplaintStatus.rejected.value,
-            cc.state != MatchState.rejected.value,
-            or_(cc.state == MatchState.confirmed.value, cc.routed_at.is_not(None)),
+            *complaint_matched(),
         )
         .group_by(cc.company_id)
     )
     return {int(company): int(n) for company, n in db.execute(stmt)}
+
+
+def complaint_matched() -> list[Any]:
+    """When a complaint's match concerns the company: confirmed by staff or routed to it, and
+    not rejected (the complaint itself must not be rejected either: ``complaints``)."""
+    cc = ComplaintCompany
+    return [
+        cc.state != MatchState.rejected.value,
+        or_(cc.state == MatchState.confirmed.value, cc.routed_at.is_not(None)),
+    ]

@@ -12,6 +12,7 @@ the API and the exports alike.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -153,7 +154,9 @@ def _complaint_table(
                  r.resolved, r.median_hours, r.p90_hours),
                 {"total": link(r.key), "open": link(r.key, state="open"),
                  "overdue": link(r.key, state="overdue"),
-                 "resolved": link(r.key, state="resolved")},
+                 "resolved": link(r.key, state="resolved"),
+                 "median_hours": link(r.key, state="resolved", measure="median"),
+                 "p90_hours": link(r.key, state="resolved", measure="p90")},
             )
             for r in rows
         ),
@@ -189,9 +192,11 @@ def complaints(
             Figure("complaints.overdue", "Overdue (open past due)", t.overdue, Unit.complaints,
                    records=Records.of("complaints", period, state="overdue")),
             Figure("complaints.median_hours", "Median time to resolve", t.median_hours,
-                   Unit.hours, missing=NO_RESOLVED if t.median_hours is None else None),
+                   Unit.hours, missing=NO_RESOLVED if t.median_hours is None else None,
+                   records=Records.of("complaints", period, state="resolved", measure="median")),
             Figure("complaints.p90_hours", "90% resolved within", t.p90_hours, Unit.hours,
-                   missing=NO_RESOLVED if t.p90_hours is None else None),
+                   missing=NO_RESOLVED if t.p90_hours is None else None,
+                   records=Records.of("complaints", period, state="resolved", measure="p90")),
         ),
         tables=(
             _complaint_table("complaints.by_source", "Complaints by source", "Source",
@@ -302,7 +307,11 @@ def damage(db: Session, *, scope: Scope, period: ReportPeriod) -> Section:
                  None if p90 is None else round(p90, 2)),
                 {"found": Records.of("damage_cases", period, company=slug),
                  "handed_over": Records.of("handovers", period, company=slug),
-                 "collected": Records.of("handovers", period, company=slug, collected="yes")},
+                 "collected": Records.of("handovers", period, company=slug, collected="yes"),
+                 "median_hours": Records.of("handovers", period, company=slug, collected="yes",
+                                            measure="median"),
+                 "p90_hours": Records.of("handovers", period, company=slug, collected="yes",
+                                         measure="p90")},
             )
         )  # fmt: skip
     median_all = damage_figures.median(every)
@@ -319,10 +328,12 @@ def damage(db: Session, *, scope: Scope, period: ReportPeriod) -> Section:
                    records=Records.of("handovers", period, collected="yes")),
             Figure("damage.median_hours", "Median hours to collect",
                    None if median_all is None else round(median_all, 2), Unit.hours,
-                   missing=NO_COLLECTED if median_all is None else None),
+                   missing=NO_COLLECTED if median_all is None else None,
+                   records=Records.of("handovers", period, collected="yes", measure="median")),
             Figure("damage.p90_hours", "90% collected within, hours",
                    None if p90_all is None else round(p90_all, 2), Unit.hours,
-                   missing=NO_COLLECTED if p90_all is None else None),
+                   missing=NO_COLLECTED if p90_all is None else None,
+                   records=Records.of("handovers", period, collected="yes", measure="p90")),
         ),
         tables=(
             Table(
@@ -359,7 +370,7 @@ def trips(db: Session, *, scope: Scope, period: ReportPeriod) -> Section:
         figures=(
             Figure("trips.total", "Trips", total, Unit.trips, records=Records.of("trips", period)),
             Figure("trips.per_day", "Average trips per day", round(total / period.days, 1),
-                   Unit.trips),
+                   Unit.trips, records=Records.of("trips", period, measure="per_day")),
             Figure("trips.peak_day", "Most trips in a day", peak.trips if peak else None,
                    Unit.trips,
                    records=Records("trips", (("start", peak.key), ("end", peak.key)))
@@ -388,14 +399,32 @@ def trips(db: Session, *, scope: Scope, period: ReportPeriod) -> Section:
 
 # --- the companies' scorecard ----------------------------------------------------------------
 
-# The scorecard's headline figures the report shows: (measure, figure, column label).
-SCORECARD_COLUMNS = (
-    (sc.MeasureKey.deployed, "average", "Vehicles on street (average)"),
-    (sc.MeasureKey.parking_violations, "per_100_vehicles", "Parking violations per 100 vehicles"),
-    (sc.MeasureKey.damage_collection, "median_hours", "Median hours to collect"),
-    (sc.MeasureKey.complaints, "complaints", "Complaints"),
-    (sc.MeasureKey.put_in_order, "vehicles_put_in_order", "Put in order"),
-)
+
+# The scorecard's headline figures the report shows: (measure, figure, column label, records).
+# A count links to the records it counted (``records`` builds the link for a company's slug and
+# the period); a rate or an average over the feed's snapshots has its formula on the scorecard
+# page, and the count it is made of stands beside it.
+def _linked(records: str, /, **filters: str) -> Callable[[ReportPeriod, str], Records]:
+    def link(period: ReportPeriod, company: str) -> Records:
+        return Records.of(records, period, company=company, **filters)
+
+    return link
+
+
+SCORECARD_COLUMNS: tuple[
+    tuple[sc.MeasureKey, str, str, Callable[[ReportPeriod, str], Records] | None], ...
+] = (
+    (sc.MeasureKey.deployed, "average", "Vehicles on street (average)", None),
+    (sc.MeasureKey.parking_violations, "violations", "Parking violations",
+     _linked("violations", kind="parking")),
+    (sc.MeasureKey.parking_violations, "per_100_vehicles", "Parking violations per 100 vehicles",
+     None),
+    (sc.MeasureKey.damage_collection, "median_hours", "Median hours to collect",
+     _linked("handovers", collected="yes", measure="median")),
+    (sc.MeasureKey.complaints, "complaints", "Complaints", _linked("complaints")),
+    (sc.MeasureKey.put_in_order, "vehicles_put_in_order", "Put in order",
+     _linked("put_in_order")),
+)  # fmt: skip
 
 
 def scorecard(db: Session, *, scope: Scope, period: ReportPeriod, now: datetime) -> Section:
@@ -405,10 +434,13 @@ def scorecard(db: Session, *, scope: Scope, period: ReportPeriod, now: datetime)
     rows = []
     for company in card.companies:
         cells: list[str | int | float | None] = [company.company.name]
-        for measure_key, figure_key, _label in SCORECARD_COLUMNS:
+        links: dict[str, Records] = {}
+        for measure_key, figure_key, _label, records in SCORECARD_COLUMNS:
             # No fallback: a wrong figure key must fail, not show another figure under the label.
             cells.append(company.measure(measure_key).figure(figure_key).value)
-        rows.append(Row(tuple(cells)))
+            if records is not None:
+                links[f"{measure_key.value}.{figure_key}"] = records(period, company.company.slug)
+        rows.append(Row(tuple(cells), links))
     return Section(
         key="scorecard",
         title="The companies' scorecard",
@@ -420,7 +452,7 @@ def scorecard(db: Session, *, scope: Scope, period: ReportPeriod, now: datetime)
                 columns=(
                     Column("company", "Company", Unit.text),
                     *(Column(f"{m.value}.{f}", label, Unit.number)
-                      for m, f, label in SCORECARD_COLUMNS),
+                      for m, f, label, _records in SCORECARD_COLUMNS),
                 ),
                 rows=tuple(rows),
             ),

@@ -1,16 +1,22 @@
 """The records behind each figure of the operator's report: every number can be opened.
 
 Each kind (``put_in_order``, ``complaints``, ``damage_cases``, ``handovers``, ``shifts``,
-``events``, ``trips``) selects its rows with the same conditions the figure counted with, so a
-list's ``total`` (the sum of its ``count`` column, or its length) equals the figure. A list has a
-link to each record's own page where there is one.
+``people``, ``duty_zones``, ``events``, ``trips``, ``violations``) selects its rows with the same
+conditions the figure counted with, so a list's ``total`` equals the figure. What the total is
+comes from the ``measure`` the link names (``MEASURES``): by default the number of records or the
+sum of their counts; ``rows`` the number of records listed (work logs rather than scooters);
+``per_day`` that total over the period's days; ``sum``, ``median`` and ``p90`` of the records'
+hours (worked, to resolve, to collect), by the rule the figure used. A list has a link to each
+record's own page where there is one.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -20,7 +26,8 @@ from tartip.cities import districts as cities_districts
 from tartip.cities import service as cities_service
 from tartip.cities.models import Company
 from tartip.complaints import access
-from tartip.complaints.enums import OPEN, ComplaintStatus, MatchState
+from tartip.complaints import figures as complaint_figures
+from tartip.complaints.enums import OPEN, ComplaintStatus
 from tartip.complaints.models import Complaint, ComplaintCompany
 from tartip.compliance.models import Violation
 from tartip.core.clock import utcnow
@@ -29,14 +36,14 @@ from tartip.damage import figures as damage_figures
 from tartip.damage.enums import HandoverStatus
 from tartip.damage.models import DamageCase, Handover
 from tartip.ops import staff
-from tartip.ops.models import WorkLog, WorkLogCount
-from tartip.reports import dashboards_maps, report, report_period, report_work
+from tartip.ops.models import Shift, WorkLog, WorkLogCount
+from tartip.reports import dashboards_maps, reading, report, report_period, report_work
 from tartip.reports.report_model import API_PREFIX, Cell, Column, PeriodKind, ReportPeriod, Unit
 from tartip.trips.statistics_models import TripRollup
 
 KINDS = (
-    "put_in_order", "complaints", "damage_cases", "handovers", "shifts", "events", "trips",
-    "violations",
+    "put_in_order", "complaints", "damage_cases", "handovers", "shifts", "people", "duty_zones",
+    "events", "trips", "violations",
 )  # fmt: skip
 TITLES = {
     "put_in_order": "Work logs: scooters put in order",
@@ -44,11 +51,23 @@ TITLES = {
     "damage_cases": "Damaged vehicles found",
     "handovers": "Handovers to the companies",
     "shifts": "Shifts",
+    "people": "People on shift",
+    "duty_zones": "Duty zones and coverage",
     "events": "Events",
     "trips": "Trips by day and company",
     "violations": "Violations opened",
 }
 LIMIT = 1000
+# What a list's total is (the label is a msgid shown beside it).
+MEASURES = {
+    "count": "Total",
+    "rows": "Records",
+    "per_day": "Average per day",
+    "sum": "Hours, summed",
+    "median": "Median hours",
+    "p90": "90% within, hours",
+}
+HOURS_MEASURES = ("sum", "median", "p90")
 
 
 @dataclass(frozen=True)
@@ -62,8 +81,14 @@ class RecordList:
     columns: tuple[Column, ...]
     rows: tuple[tuple[Cell, ...], ...]
     links: tuple[str | None, ...]
-    total: int  # the figure: the number of records, or the sum of their counts
+    total: int | float | None  # the figure, by ``measure`` (None: no hours to measure)
+    measure: str = "count"
     shown_limit: int = LIMIT
+
+    @property
+    def measure_label(self) -> str:
+        """What the total is (a msgid)."""
+        return MEASURES[self.measure]
 
     @property
     def truncated(self) -> bool:
@@ -147,14 +172,59 @@ def records(
             min(period.last, month.last),
             city.timezone,
         )
-    reader = _READERS[kind]
-    columns, rows, links, total = reader(db, scope, period, filters, moment)
+    measure = filters.get("measure") or "count"
+    if measure not in MEASURES:
+        raise InvalidInput(
+            f"measure {measure!r} is not one of {', '.join(MEASURES)}",
+            problems=[Problem("query.measure", ", ".join(MEASURES))],
+        )
+    found = _READERS[kind](db, scope, period, filters, moment)
+    if measure in HOURS_MEASURES and found.hours is None:
+        raise InvalidInput(
+            f"{kind} records have no hours to measure",
+            problems=[Problem("query.measure", "count, rows or per_day")],
+        )
     return RecordList(
-        kind, TITLES[kind], period, filters, columns, tuple(rows), tuple(links), total
-    )
+        kind, TITLES[kind], period, filters, found.columns, tuple(found.rows[:LIMIT]),
+        tuple(found.links[:LIMIT]), _measured(kind, measure, found, period), measure,
+    )  # fmt: skip
 
 
-Found = tuple[tuple[Column, ...], list[tuple[Cell, ...]], list[str | None], int]
+class Found(NamedTuple):
+    """What a reader found: columns, every row and link, and what the figure counted."""
+
+    columns: tuple[Column, ...]
+    rows: list[tuple[Cell, ...]]
+    links: list[str | None]
+    total: int  # the number of records, or the sum of their counts
+    # Each record's hours (worked, to resolve, to collect) where the kind has them.
+    hours: list[float] | None = None
+    listed: int | None = None  # the records matched, when ``total`` sums their counts
+
+
+def _nearest_median(values: list[float]) -> float | None:
+    return damage_figures.nearest_rank(values, 0.5)
+
+
+# The median each kind's figures use: complaints take the nearest rank (``complaints.figures``),
+# the others the middle value (``damage.figures``).
+_MEDIANS: dict[str, Callable[[list[float]], float | None]] = {"complaints": _nearest_median}
+
+
+def _measured(kind: str, measure: str, found: Found, period: ReportPeriod) -> int | float | None:
+    """The list's total by ``measure``, rounded as the figures are."""
+    if measure == "count":
+        return found.total
+    if measure == "rows":
+        return found.total if found.listed is None else found.listed
+    if measure == "per_day":
+        return round(found.total / period.days, 1)
+    hours = found.hours or []
+    if measure == "sum":
+        return round(sum(hours), 1)
+    rule = _MEDIANS.get(kind, damage_figures.median) if measure == "median" else None
+    value = rule(hours) if rule else damage_figures.nearest_rank(hours, 0.9)
+    return None if value is None else round(value, 2)
 
 
 def _put_in_order(
@@ -200,7 +270,8 @@ def _put_in_order(
         Column("task", "Task", Unit.number),
         Column("count", "Scooters", Unit.vehicles),
     )
-    return columns, rows, [None] * len(rows), sum(int(r[5] or 0) for r in found)
+    total = sum(int(r[5] or 0) for r in found)
+    return Found(columns, rows, [None] * len(rows), total, listed=len(found))
 
 
 def _complaints(
@@ -223,11 +294,12 @@ def _complaints(
     where += _state_clauses(f.get("state"), now)
     company = _company(db, scope, f.get("company"))
     if company is not None:
+        # About the company as the scorecard counts it: a match confirmed or routed.
+        where.append(Complaint.status != ComplaintStatus.rejected)
         where.append(
             Complaint.id.in_(
                 select(ComplaintCompany.complaint_id).where(
-                    ComplaintCompany.company_id == company.id,
-                    ComplaintCompany.state != MatchState.rejected,
+                    ComplaintCompany.company_id == company.id, *reading.complaint_matched()
                 )
             )
         )
@@ -250,8 +322,14 @@ def _complaints(
         Column("due", "Due", Unit.text),
         Column("closed", "Closed", Unit.text),
     )
-    links = [f"/complaints/{c.reference}" for c in found[:LIMIT]]
-    return columns, rows, list(links), len(found)
+    links: list[str | None] = [f"/complaints/{c.reference}" for c in found[:LIMIT]]
+    return Found(columns, rows, links, len(found), _hours_to_resolve(found))
+
+
+def _hours_to_resolve(found: list[Complaint]) -> list[float]:
+    """The resolved complaints' hours to resolve, as ``complaints.figures`` counts them."""
+    took = [complaint_figures.hours_to_resolve(c) for c in found]
+    return [t for t in took if t is not None]
 
 
 def _state_clauses(state: str | None, now: datetime) -> list[Any]:
@@ -305,7 +383,7 @@ def _damage_cases(
         Column("vehicle", "Vehicle", Unit.text),
         Column("reports", "Reports", Unit.number),
     )
-    return columns, rows, [f"/damage/cases/{c.id}" for c in found[:LIMIT]], len(found)
+    return Found(columns, rows, [f"/damage/cases/{c.id}" for c in found[:LIMIT]], len(found))
 
 
 def _hours(h: Handover) -> float | None:
@@ -340,12 +418,16 @@ def _handovers(
         Column("collected", "Collected", Unit.text),
         Column("hours", "Hours to collect", Unit.hours),
     )
-    return columns, rows, [f"/damage/cases/{h.case_id}" for h in found[:LIMIT]], len(found)
+    links: list[str | None] = [f"/damage/cases/{h.case_id}" for h in found[:LIMIT]]
+    took = [damage_figures.hours_to_collect(h.handed_over_at, h.collected_at, h.resolved_at)
+            for h in found]  # fmt: skip
+    return Found(columns, rows, links, len(found), [t for t in took if t is not None])
 
 
-def _shifts(
-    db: Session, scope: Scope, period: ReportPeriod, f: dict[str, str], _now: datetime
-) -> Found:
+def _matching_shifts(
+    db: Session, scope: Scope, period: ReportPeriod, f: dict[str, str]
+) -> list[Shift]:
+    """The period's shifts (an event's: all of them), narrowed by zone and check-in."""
     if f.get("event"):
         event_id = _int(f["event"], "event")
         found = [s for s in report_work.event_shifts(db, [event_id]) if s.city_id == scope.city_id]
@@ -357,6 +439,13 @@ def _shifts(
         found = [s for s in found if zone_id in (s.zone_ids or [])]
     if f.get("worked") == "yes":
         found = [s for s in found if s.checked_in_at is not None]
+    return found
+
+
+def _shifts(
+    db: Session, scope: Scope, period: ReportPeriod, f: dict[str, str], _now: datetime
+) -> Found:
+    found = _matching_shifts(db, scope, period, f)
     names = staff.display_names(db, [s.user_id for s in found])
     tz = period.timezone
     rows: list[tuple[Cell, ...]] = [
@@ -373,7 +462,53 @@ def _shifts(
         Column("checked_out", "Checked out", Unit.text),
         Column("hours", "Hours worked", Unit.hours),
     )
-    return columns, rows, [None] * len(rows), len(found)
+    hours = [report_work.worked_hours(s) for s in found]
+    return Found(columns, rows, [None] * len(rows), len(found), hours)
+
+
+def _people(
+    db: Session, scope: Scope, period: ReportPeriod, f: dict[str, str], _now: datetime
+) -> Found:
+    """One row per person with a shift among the matching ones: the "people on shift"."""
+    by_person: dict[int, list[Shift]] = defaultdict(list)
+    for shift in _matching_shifts(db, scope, period, f):
+        by_person[shift.user_id].append(shift)
+    names = staff.display_names(db, list(by_person))
+    tallies = sorted(
+        ((names.get(user, "?"), report_work.tally(shifts)) for user, shifts in by_person.items()),
+        key=lambda t: t[0],
+    )
+    rows: list[tuple[Cell, ...]] = [
+        (name, t.planned, t.worked, round(t.hours, 2)) for name, t in tallies
+    ]
+    columns = (
+        Column("person", "Person", Unit.text),
+        Column("planned", "Shifts planned", Unit.shifts),
+        Column("worked", "Shifts worked", Unit.shifts),
+        Column("hours", "Hours worked", Unit.hours),
+    )
+    hours = [t.hours for _name, t in tallies]
+    return Found(columns, rows, [None] * len(rows), len(rows), hours)
+
+
+def _duty_zones(
+    db: Session, scope: Scope, period: ReportPeriod, f: dict[str, str], _now: datetime
+) -> Found:
+    """The duty zones with their shifts planned and worked (``covered=yes``: worked in)."""
+    coverage = report_work.zone_coverage(db, scope=scope, period=period)
+    if f.get("covered") == "yes":
+        coverage = [(zone, t) for zone, t in coverage if t.worked > 0]
+    rows: list[tuple[Cell, ...]] = [
+        (zone.name, t.planned, t.worked, round(t.hours, 1)) for zone, t in coverage
+    ]
+    columns = (
+        Column("zone", "Zone", Unit.text),
+        Column("planned", "Shifts planned", Unit.shifts),
+        Column("worked", "Shifts worked", Unit.shifts),
+        Column("hours", "Hours on duty", Unit.hours),
+    )
+    links: list[str | None] = [f"/zones/{zone.id}" for zone, _t in coverage]
+    return Found(columns, rows, links, len(rows), [t.hours for _zone, t in coverage])
 
 
 def _events(
@@ -393,7 +528,7 @@ def _events(
         Column("starts", "Starts", Unit.text),
         Column("ends", "Ends", Unit.text),
     )
-    return columns, rows, [f"/events/{e.id}" for e in found], len(found)
+    return Found(columns, rows, [f"/events/{e.id}" for e in found], len(found))
 
 
 def _trips(
@@ -424,17 +559,32 @@ def _trips(
         Column("company", "Company", Unit.text),
         Column("trips", "Trips", Unit.trips),
     )
-    return columns, rows, [None] * len(rows), total
+    return Found(columns, rows, [None] * len(rows), total)
 
 
 def _violations(
     db: Session, scope: Scope, period: ReportPeriod, f: dict[str, str], _now: datetime
 ) -> Found:
-    """Violations opened in the period (``kind=clutter``: clutter only), as the report counts."""
+    """Violations opened in the period, as the report and the scorecard count them.
+
+    ``kind`` narrows to one kind (``parking``: the scorecard's parking kinds); ``company`` to
+    the violations involving the company: its own, and those of several companies it had
+    vehicles in (a clutter counts once for each company it involved).
+    """
     where = _in_period(db, scope, period, f, city=Violation.city_id, at=Violation.opened_at)
-    if f.get("kind"):
+    if f.get("kind") == "parking":
+        where.append(Violation.kind.in_([k.value for k in reading.PARKING_KINDS]))
+    elif f.get("kind"):
         where.append(Violation.kind == f["kind"])
+    company = _company(db, scope, f.get("company"))
+    if company is not None:
+        where.append(or_(Violation.company_id == company.id, Violation.company_id.is_(None)))
     found = list(db.scalars(select(Violation).where(*where).order_by(Violation.opened_at)))
+    if company is not None:
+        found = [
+            v for v in found
+            if v.company_id == company.id or company.slug in reading.involved(v.evidence)
+        ]  # fmt: skip
     names = _company_names(db, scope)
     rows: list[tuple[Cell, ...]] = [
         (_local(v.opened_at, period.timezone), v.kind, names.get(v.company_id or 0, "—"),
@@ -449,7 +599,7 @@ def _violations(
         Column("closed", "Closed", Unit.text),
     )
     links: list[str | None] = [f"{API_PREFIX}/violations/{v.id}" for v in found[:LIMIT]]
-    return columns, rows, links, len(found)
+    return Found(columns, rows, links, len(found))
 
 
 _READERS = {
@@ -458,6 +608,8 @@ _READERS = {
     "damage_cases": _damage_cases,
     "handovers": _handovers,
     "shifts": _shifts,
+    "people": _people,
+    "duty_zones": _duty_zones,
     "events": _events,
     "trips": _trips,
     "violations": _violations,

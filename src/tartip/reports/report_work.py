@@ -38,6 +38,7 @@ from tartip.reports.report_model import (
     Table,
     Unit,
 )
+from tartip.zones.models import Zone
 
 
 def days(period: ReportPeriod) -> tuple[str, ...]:
@@ -165,13 +166,14 @@ def put_in_order(db: Session, *, scope: Scope, period: ReportPeriod) -> Section:
                 "Tasks finished with proof of work",
                 int(logs or 0),
                 Unit.number,
-                records=Records.of("put_in_order", period),
+                records=Records.of("put_in_order", period, measure="rows"),
             ),
             Figure(
                 "put_in_order.per_day",
                 "Average per day",
                 round(total / period.days, 1),
                 Unit.vehicles,
+                records=Records.of("put_in_order", period, measure="per_day"),
             ),
         ),
         tables=(
@@ -195,7 +197,9 @@ def put_in_order(db: Session, *, scope: Scope, period: ReportPeriod) -> Section:
 
 
 @dataclass
-class _ShiftTally:
+class ShiftTally:
+    """Shifts planned and worked, the hours worked and the people who held them."""
+
     planned: int = 0
     worked: int = 0
     hours: float = 0.0
@@ -232,8 +236,9 @@ def events_in(db: Session, *, city_id: int, period: ReportPeriod) -> list[CityEv
     return list(db.scalars(stmt.order_by(CityEvent.starts_at, CityEvent.id)))
 
 
-def _tally(shifts: list[Shift]) -> _ShiftTally:
-    t = _ShiftTally()
+def tally(shifts: list[Shift]) -> ShiftTally:
+    """What ``shifts`` add up to (a shift is worked once someone checked in)."""
+    t = ShiftTally()
     for s in shifts:
         t.planned += 1
         t.people.add(s.user_id)
@@ -246,44 +251,44 @@ def _tally(shifts: list[Shift]) -> _ShiftTally:
 def staff_and_zones(db: Session, *, scope: Scope, period: ReportPeriod) -> list[Section]:
     """Staff and shifts worked; duty zones and how long someone was on duty in each; events."""
     shifts = shifts_in(db, city_id=scope.city_id, period=period)
-    every = _tally(shifts)
+    every = tally(shifts)
     staff_section = Section(
         key="staff",
         title="Staff and shifts",
         figures=(
             Figure("staff.people", "People on shift", len(every.people), Unit.people,
-                   records=Records.of("shifts", period)),
+                   records=Records.of("people", period)),
             Figure("staff.shifts_planned", "Shifts planned", every.planned, Unit.shifts,
                    records=Records.of("shifts", period)),
             Figure("staff.shifts_worked", "Shifts worked (checked in)", every.worked,
                    Unit.shifts, records=Records.of("shifts", period, worked="yes")),
             Figure("staff.hours", "Hours worked", round(every.hours, 1), Unit.hours,
                    note="From check-in to check-out, or to the planned end of the shift",
-                   records=Records.of("shifts", period, worked="yes")),
+                   records=Records.of("shifts", period, worked="yes", measure="sum")),
         ),
     )  # fmt: skip
-    zones = staff.duty_zones(db, scope=scope)
-    zone_rows = []
-    covered = 0
-    for zone in zones:
-        t = _tally([s for s in shifts if zone.id in (s.zone_ids or [])])
-        covered += t.worked > 0
-        zone_rows.append(
-            Row(
-                (zone.name, t.planned, t.worked, round(t.hours, 1)),
-                {
-                    "planned": Records.of("shifts", period, zone=zone.id),
-                    "worked": Records.of("shifts", period, zone=zone.id, worked="yes"),
-                },
-            )
+    coverage = zone_coverage(db, scope=scope, period=period, shifts=shifts)
+    covered = sum(1 for _zone, t in coverage if t.worked > 0)
+    zone_rows = [
+        Row(
+            (zone.name, t.planned, t.worked, round(t.hours, 1)),
+            {
+                "planned": Records.of("shifts", period, zone=zone.id),
+                "worked": Records.of("shifts", period, zone=zone.id, worked="yes"),
+                "hours": Records.of("shifts", period, zone=zone.id, worked="yes", measure="sum"),
+            },
         )
+        for zone, t in coverage
+    ]
     zone_section = Section(
         key="duty_zones",
         title="Duty zones and coverage",
         figures=(
-            Figure("duty_zones.count", "Duty zones", len(zones), Unit.zones,
-                   note="Published duty zones when the report was made"),
-            Figure("duty_zones.covered", "Duty zones with a shift worked", covered, Unit.zones),
+            Figure("duty_zones.count", "Duty zones", len(coverage), Unit.zones,
+                   note="Published duty zones when the report was made",
+                   records=Records.of("duty_zones", period)),
+            Figure("duty_zones.covered", "Duty zones with a shift worked", covered, Unit.zones,
+                   records=Records.of("duty_zones", period, covered="yes")),
         ),
         tables=(
             Table(
@@ -307,13 +312,16 @@ def staff_and_zones(db: Session, *, scope: Scope, period: ReportPeriod) -> list[
     event_rows = []
     staffed = 0
     for e in events:
-        t = _tally(by_event.get(e.id, []))
+        t = tally(by_event.get(e.id, []))
         staffed += t.planned > 0
         event_rows.append(
             Row(
                 (e.name, report_period.local_time(e.starts_at, period.timezone), len(t.people),
                  t.worked, round(t.hours, 1)),
-                {"people": Records.of("shifts", period, event=e.id)},
+                {"people": Records.of("people", period, event=e.id),
+                 "worked": Records.of("shifts", period, event=e.id, worked="yes"),
+                 "hours": Records.of("shifts", period, event=e.id, worked="yes",
+                                     measure="sum")},
             )
         )  # fmt: skip
     event_section = Section(
@@ -341,6 +349,18 @@ def staff_and_zones(db: Session, *, scope: Scope, period: ReportPeriod) -> list[
         ),
     )  # fmt: skip
     return [staff_section, zone_section, event_section]
+
+
+def zone_coverage(
+    db: Session, *, scope: Scope, period: ReportPeriod, shifts: list[Shift] | None = None
+) -> list[tuple[Zone, ShiftTally]]:
+    """Each published duty zone and what the period's shifts covering it add up to."""
+    if shifts is None:
+        shifts = shifts_in(db, city_id=scope.city_id, period=period)
+    return [
+        (zone, tally([s for s in shifts if zone.id in (s.zone_ids or [])]))
+        for zone in staff.duty_zones(db, scope=scope)
+    ]
 
 
 def event_shifts(db: Session, event_ids: list[int]) -> list[Shift]:
