@@ -26,6 +26,7 @@ NUMBER_FORMATS: dict[Unit, str] = {
     Unit.share: "0.0%",
     Unit.hours: "0.0",
     Unit.minutes: "0.0",
+    Unit.decimal: "#,##0.0#",
 }
 # Characters Excel refuses in a sheet name; names are at most 31 characters.
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")

@@ -29,7 +29,14 @@ from tartip.core.errors import NotFound
 from tartip.damage import figures as damage_figures
 from tartip.damage.enums import HandoverStatus
 from tartip.damage.models import DamageCase, Handover
-from tartip.reports import dashboards_maps, report_maps, report_period, report_work, service
+from tartip.reports import (
+    dashboards_maps,
+    report_impact,
+    report_maps,
+    report_period,
+    report_work,
+    service,
+)
 from tartip.reports import scorecard as sc
 from tartip.reports.period import Month
 from tartip.reports.report_model import (
@@ -90,6 +97,8 @@ def build(
         report_maps.violations(db, scope=scope, city=city, period=period),
         *report_work.staff_and_zones(db, scope=scope, period=period),
         trips(db, scope=scope, period=period),
+        report_impact.vision_zero(db, scope=scope, city=city, period=period),
+        report_impact.sustainability(db, scope=scope, period=period),
     ]
     if period.kind is PeriodKind.month:
         sections.append(scorecard(db, scope=scope, period=period, now=moment))

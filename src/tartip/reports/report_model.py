@@ -57,6 +57,8 @@ class Unit(StrEnum):
     minutes = "minutes"
     days = "days"
     share = "share"
+    # A measured quantity with decimals (km, kg, a factor): the label names what it is in.
+    decimal = "decimal"
     text = "text"  # a table cell that is a name or a msgid, not a number
 
 

@@ -37,13 +37,20 @@ from tartip.damage.enums import HandoverStatus
 from tartip.damage.models import DamageCase, Handover
 from tartip.ops import staff
 from tartip.ops.models import Shift, WorkLog, WorkLogCount
-from tartip.reports import dashboards_maps, reading, report, report_period, report_work
+from tartip.reports import (
+    dashboards_maps,
+    reading,
+    report,
+    report_impact,
+    report_period,
+    report_work,
+)
 from tartip.reports.report_model import API_PREFIX, Cell, Column, PeriodKind, ReportPeriod, Unit
 from tartip.trips.statistics_models import TripRollup
 
 KINDS = (
     "put_in_order", "complaints", "damage_cases", "handovers", "shifts", "people", "duty_zones",
-    "events", "trips", "violations",
+    "events", "trips", "violations", "incidents",
 )  # fmt: skip
 TITLES = {
     "put_in_order": "Work logs: scooters put in order",
@@ -56,6 +63,7 @@ TITLES = {
     "events": "Events",
     "trips": "Trips by day and company",
     "violations": "Violations opened",
+    "incidents": report_impact.INCIDENTS_TITLE,
 }
 LIMIT = 1000
 # What a list's total is (the label is a msgid shown beside it).
@@ -602,6 +610,13 @@ def _violations(
     return Found(columns, rows, links, len(found))
 
 
+def _incidents(
+    db: Session, scope: Scope, period: ReportPeriod, f: dict[str, str], now: datetime
+) -> Found:
+    """Road-safety incidents, listed by the Vision Zero section's own reader."""
+    return Found(*report_impact.incident_records(db, scope, period, f, now))
+
+
 _READERS = {
     "put_in_order": _put_in_order,
     "complaints": _complaints,
@@ -613,4 +628,5 @@ _READERS = {
     "events": _events,
     "trips": _trips,
     "violations": _violations,
+    "incidents": _incidents,
 }
