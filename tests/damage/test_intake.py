@@ -236,10 +236,8 @@ def test_a_vehicle_disabled_in_its_feed_too_long_becomes_a_case_from_the_feed(
         ["disabled_long"],
     )
     (row,) = db.scalars(select(CaseReport).where(CaseReport.case_id == case.id))
-    assert (
-        row.source == DamageSource.feed
-        and row.source_key == f"feed:{feed.id}:{long_ago.vehicle_id}"
-    )
+    assert row.source == DamageSource.feed
+    assert row.source_key == intake.episode_key(long_ago, long_ago.first_seen_at)
     assert _handover(db, case) is not None
 
     # Eleven hours later the other one has been disabled for 13 h: its turn.

@@ -6,7 +6,9 @@ to the company at once when the company is known. Each report is taken in once: 
 ``source_key`` is unique per city, so a repeated or doubled intake adds nothing.
 
 The feed's part: a vehicle its company's own feed shows disabled on the street for longer than
-the city's ``DamagePolicy.disabled_after_h`` is a report too, from the feed.
+the city's ``DamagePolicy.disabled_after_h`` is a report too, from the feed. Each *episode* of
+standing disabled is one report (its key carries when the episode began), so a vehicle repaired
+and later left disabled again is reported again, while repeated runs over one episode are not.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
@@ -330,12 +332,17 @@ def disabled_after(db: Session, *, city_id: int) -> timedelta:
     return timedelta(hours=DEFAULT_DISABLED_AFTER_H if hours is None else float(hours))
 
 
+# The changes that put a vehicle on the street disabled: it turned disabled there, or came back
+# to its feed disabled (leaving the feed while disabled is taken as collected, ``followup``).
+_BECAME_DISABLED = (ChangeKind.status_changed.value, ChangeKind.returned.value)
+
+
 def _disabled_vehicles(db: Session, *, city_id: int) -> list[tuple[Vehicle, datetime]]:
-    """Disabled vehicles in their feed (not stale), with when they last became disabled."""
+    """Disabled vehicles in their feed (not stale), with when their current episode began."""
     became = and_(
         VehicleChange.feed_id == Vehicle.feed_id,
         VehicleChange.vehicle_id == Vehicle.vehicle_id,
-        VehicleChange.kind == ChangeKind.status_changed.value,
+        VehicleChange.kind.in_(_BECAME_DISABLED),
         VehicleChange.status == VehicleStatus.disabled.value,
     )
     stmt = (
@@ -349,34 +356,65 @@ def _disabled_vehicles(db: Session, *, city_id: int) -> list[tuple[Vehicle, date
         )
         .group_by(Vehicle.id)
     )
-    # No change to disabled on record: it has been disabled since it appeared.
-    return [(v, since or v.first_seen_at) for v, since in db.execute(stmt).all()]
+    # No such change on record: disabled since it appeared. Changes outlive a vehicle row that
+    # was purged and seen again under the same id; those before this row's first sight are older
+    # episodes, hence the later of the two.
+    return [
+        (v, v.first_seen_at if since is None else max(since, v.first_seen_at))
+        for v, since in db.execute(stmt).all()
+    ]
+
+
+def episode_key(vehicle: Vehicle, since: datetime) -> str:
+    """The ``source_key`` of one episode of ``vehicle`` standing disabled, begun at ``since``."""
+    began = since.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"feed:{vehicle.feed_id}:{vehicle.vehicle_id}:{began}"
+
+
+def _legacy_key(vehicle: Vehicle) -> str:
+    # Reports taken in before episodes were keyed carry one key per vehicle for ever.
+    return f"feed:{vehicle.feed_id}:{vehicle.vehicle_id}"
+
+
+def _reported(db: Session, *, city_id: int, due: list[tuple[Vehicle, datetime]]) -> set[int]:
+    """The vehicles (row ids) among ``due`` whose current episode was reported already."""
+    keys = {v.id: (episode_key(v, since), _legacy_key(v)) for v, since in due}
+    wanted = {key for pair in keys.values() for key in pair}
+    # One query for all of them, not one each (most are reported, run after run).
+    stmt = select(CaseReport.source_key, CaseReport.reported_at).where(
+        CaseReport.city_id == city_id, CaseReport.source_key.in_(wanted)
+    )
+    known: dict[str, datetime] = dict(db.execute(stmt).all())
+    reported: set[int] = set()
+    for vehicle, since in due:
+        key, legacy = keys[vehicle.id]
+        legacy_at = known.get(legacy)
+        # An old-style report belongs to this episode when it came after the episode began.
+        if key in known or (legacy_at is not None and legacy_at >= since):
+            reported.add(vehicle.id)
+    return reported
 
 
 def from_feed(db: Session, *, city_id: int, now: datetime | None = None) -> int:
-    """Open (or join) a case for each vehicle disabled on the street too long; returns how many."""
+    """Open (or join) a case for each vehicle disabled on the street too long; returns how many.
+
+    A vehicle is reported once per episode: while its case is open, a later episode joins it;
+    after the case closed, a later episode opens a new one.
+    """
     at = now or utcnow()
     limit = disabled_after(db, city_id=city_id)
     due = [(v, since) for v, since in _disabled_vehicles(db, city_id=city_id) if at - since > limit]
     if not due:
         return 0
-    keys = {v.id: f"feed:{v.feed_id}:{v.vehicle_id}" for v, _since in due}
-    # One query for the vehicles already reported, not one each (most are, run after run).
-    known = set(
-        db.scalars(
-            select(CaseReport.source_key).where(
-                CaseReport.city_id == city_id, CaseReport.source_key.in_(set(keys.values()))
-            )
-        )
-    )
+    reported = _reported(db, city_id=city_id, due=due)
     taken = 0
     for vehicle, since in due:
-        if keys[vehicle.id] in known:
+        if vehicle.id in reported:
             continue
         hours = (at - since).total_seconds() / 3600
         report = IncomingReport(
             source=DamageSource.feed,
-            source_key=keys[vehicle.id],
+            source_key=episode_key(vehicle, since),
             company_id=vehicle.company_id,
             code=vehicle.vehicle_id,
             kinds=[DamageKind.disabled_long],

@@ -64,8 +64,8 @@ class CaseReport(CityScoped, Base):
     """One report merged into a case: from a scout, a complaint, the feed or staff.
 
     ``source_key`` names the report where it came from (``ops:<id>``, ``complaint:<id>``,
-    ``feed:<feed>:<vehicle id>``); unique per city, so each report is taken in once however often
-    the intake runs.
+    ``feed:<feed>:<vehicle id>:<episode start, UTC>``; rows from before episodes were keyed have
+    no start); unique per city, so each report is taken in once however often the intake runs.
     """
 
     __tablename__ = "damage_case_report"
