@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query
+from pydantic import AwareDatetime
 
 from tartip.compliance import adoption, service
 from tartip.compliance.enums import ViolationKind
@@ -16,6 +17,7 @@ from tartip.compliance.schemas import (
     ViolationFeature,
     ViolationFeatureCollection,
 )
+from tartip.core.errors import InvalidInput, Problem
 from tartip.core.schemas import ErrorBody
 from tartip.deps import CurrentScope, DbSession, Paging
 
@@ -35,15 +37,29 @@ def get_violation_filter(
     company: Annotated[list[str] | None, Query(description="Company slugs; repeatable")] = None,
     kind: Annotated[list[ViolationKind] | None, Query(description="Kinds; repeatable")] = None,
     state: Annotated[
-        Literal["open", "closed", "all"], Query(description="open (default), closed or all")
-    ] = "open",
+        Literal["open", "closed", "all"] | None,
+        Query(description="open (default), closed or all; closed when closed_since is given"),
+    ] = None,
+    closed_since: Annotated[
+        AwareDatetime | None,
+        Query(description="Closed at or after this moment (ISO 8601 with offset)"),
+    ] = None,
 ) -> service.ViolationFilter:
     """The violation filters of a request."""
+    if state is None:
+        state = "open" if closed_since is None else "closed"
+    elif state == "open" and closed_since is not None:
+        # An open violation has not closed: the answer would always be empty, say why instead.
+        raise InvalidInput(
+            "closed_since asks for closed violations: give state closed or all, or leave it out",
+            problems=[Problem(where="query.state", message="open does not go with closed_since")],
+        )
     return service.ViolationFilter(
         zone_id=zone,
         companies=tuple(company or ()),
         kinds=tuple(kind or ()),
         open={"open": True, "closed": False, "all": None}[state],
+        closed_since=closed_since,
     )
 
 

@@ -55,6 +55,8 @@ class ViolationFilter:
     kinds: tuple[ViolationKind, ...] = ()
     # True: open only (the default); False: closed only; None: both.
     open: bool | None = True
+    # Closed at or after this moment (so closed ones only): the portal's "closed lately".
+    closed_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ def _filter_clauses(scope: Scope, filters: ViolationFilter) -> list[ColumnElemen
         clauses.append(Violation.closed_at.is_(None))
     elif filters.open is False:
         clauses.append(Violation.closed_at.is_not(None))
+    if filters.closed_since is not None:
+        clauses.append(Violation.closed_at >= filters.closed_since)
     return clauses
 
 

@@ -145,24 +145,24 @@ def violations(
     kind: ViolationKind | None = None,
     limit: int = 200,
 ) -> Violations:
-    """The company's open violations and those closed in the last ``RECENT_DAYS`` days."""
+    """The company's open violations and those closed in the last ``RECENT_DAYS`` days.
+
+    Each is one page of at most ``limit`` rows, newest first, with the count of all that match:
+    the "closed lately" condition is part of the query, so the count is right however many
+    violations the company has.
+    """
     company_of(scope)
     kinds = (kind,) if kind else ()
     still_open = compliance_service.list_violations(
         db, scope=scope, filters=compliance_service.ViolationFilter(kinds=kinds), limit=limit
     )
-    closed = compliance_service.list_violations(
-        db,
-        scope=scope,
-        filters=compliance_service.ViolationFilter(kinds=kinds, open=False),
-        limit=limit,
+    recently_closed = compliance_service.ViolationFilter(
+        kinds=kinds, open=False, closed_since=now - timedelta(days=RECENT_DAYS)
     )
-    since = now - timedelta(days=RECENT_DAYS)
-    recent = [r for r in closed.rows if (r.violation.closed_at or now) >= since]
-    return Violations(
-        open=still_open,
-        recent=compliance_service.ViolationPage(rows=recent, total=len(recent)),
+    recent = compliance_service.list_violations(
+        db, scope=scope, filters=recently_closed, limit=limit
     )
+    return Violations(open=still_open, recent=recent)
 
 
 @dataclass(frozen=True)
