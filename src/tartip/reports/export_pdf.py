@@ -122,12 +122,44 @@ def _figures(section: Section, words: Words, st: dict[str, ParagraphStyle]) -> l
     return [table, Spacer(1, 3 * mm)]
 
 
+# Room a table cell's text loses to its padding (ReportLab's default: 6 points a side).
+CELL_PADDING = 12.0
+SMALLEST_HEAD = 6.0
+
+
+def _head_style(
+    labels: list[str], widths: list[float], st: dict[str, ParagraphStyle]
+) -> ParagraphStyle:
+    """The header style, its font made small enough that no word of a heading is split.
+
+    Long Russian and Kazakh words ("Происшествия") are wider than a narrow number column at the
+    cells' size; ReportLab would break them mid-word. Below ``SMALLEST_HEAD`` points they may be.
+    """
+    cell = st["cell"]
+    size = cell.fontSize
+    for label, width in zip(labels, widths, strict=True):
+        widest = max(
+            (pdfmetrics.stringWidth(w, cell.fontName, size) for w in label.split()), default=0
+        )
+        if widest > width - CELL_PADDING:
+            size = min(size, size * (width - CELL_PADDING) / widest)
+    size = max(SMALLEST_HEAD, size)
+    if size == cell.fontSize:
+        return cell
+    return ParagraphStyle("head", cell, fontSize=size, leading=size * 1.25)
+
+
 def _table(t: ReportTable, words: Words, st: dict[str, ParagraphStyle]) -> list[Flowable]:
-    head = []
+    text_cols = sum(1 for c in t.columns if c.unit is Unit.text) or 1
+    # Name columns get twice the room of number columns.
+    share = WIDTH / (2 * text_cols + (len(t.columns) - text_cols))
+    widths = [share * (2 if c.unit is Unit.text else 1) for c in t.columns]
+    labels = []
     for c in t.columns:
         sign = words.sign(c.unit)
-        head.append(_p(words(c.label) + (f", {sign}" if sign else ""), st["cell"]))
-    rows: list[list[Paragraph]] = [head]
+        labels.append(words(c.label) + (f", {sign}" if sign else ""))
+    head_style = _head_style(labels, widths, st)
+    rows: list[list[Paragraph]] = [[_p(label, head_style) for label in labels]]
     for r in t.rows:
         rows.append(
             [
@@ -138,10 +170,6 @@ def _table(t: ReportTable, words: Words, st: dict[str, ParagraphStyle]) -> list[
                 for v, c in zip(r.cells, t.columns, strict=True)
             ]
         )
-    text_cols = sum(1 for c in t.columns if c.unit is Unit.text) or 1
-    # Name columns get twice the room of number columns.
-    share = WIDTH / (2 * text_cols + (len(t.columns) - text_cols))
-    widths = [share * (2 if c.unit is Unit.text else 1) for c in t.columns]
     style: list[Any] = [
         ("BACKGROUND", (0, 0), (-1, 0), HEAD),
         ("LINEBELOW", (0, 0), (-1, -1), 0.3, LINE),
