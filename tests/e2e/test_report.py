@@ -119,7 +119,7 @@ def test_the_official_downloads_the_pdf_and_xlsx_in_russian(
     pdf = report.download("pdf", tmp_path)
     assert pdf.name == f"tartip-almaty-{MONTH}-ru.pdf"
     text = pdf_text(pdf)
-    assert "Город: Almaty" in text and COMPLAINTS_RU.search(text)
+    assert "Город: Алматы" in text and COMPLAINTS_RU.search(text)
     assert f"{JUNE_PUT_IN_ORDER:,}".replace(",", " ") in text
     assert "Алмалинский район" in text
 

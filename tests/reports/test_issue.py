@@ -185,7 +185,7 @@ def test_api_issue_list_read_and_download(app_client: TestClient, db: Session, c
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert "tartip-almaty-2026-06-v1-ru.pdf" in pdf.headers["content-disposition"]
     text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
-    assert "Город: Almaty" in text and "Версия: 1" in text
+    assert "Город: Алматы" in text and "Версия: 1" in text
     xlsx = app_client.get(
         f"/api/v1/reports/issues/{body['id']}/files/xlsx",
         params={"locale": "kk"},

@@ -87,7 +87,7 @@ def write_csv(report: Report, words: Words, edition: Edition | None) -> bytes:
     writer.writerow(HEADER)
     about = [
         ("report", words(report.title)),
-        ("city", report.city_name),
+        ("city", words(report.city_name)),
         ("period", report.period.label),
         ("generated_at", report.generated_at.isoformat()),
     ]

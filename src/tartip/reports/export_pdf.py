@@ -76,7 +76,7 @@ def _header(
     report: Report, words: Words, edition: Edition | None, st: dict[str, ParagraphStyle]
 ) -> list[Flowable]:
     lines = [
-        f"{words('City')}: {report.city_name}",
+        f"{words('City')}: {words(report.city_name)}",
         f"{words('Period')}: {report.period.label} ({report.period.timezone})",
         f"{words('Generated')}: {words.when(report.generated_at)}",
     ]
@@ -209,7 +209,7 @@ def write_pdf(report: Report, words: Words, edition: Edition | None) -> bytes:
     register_fonts()
     st = _styles()
     out = io.BytesIO()
-    title = f"{words(report.title)} — {report.city_name}, {report.period.label}"
+    title = f"{words(report.title)} — {words(report.city_name)}, {report.period.label}"
 
     def footer(canvas: Canvas, doc: SimpleDocTemplate) -> None:
         canvas.saveState()

@@ -51,7 +51,7 @@ def _about(ws: Worksheet, report: Report, words: Words, edition: Edition | None)
     ws.title = _sheet_name(words("About this report"), set())
     ws.cell(row=1, column=1, value=words(report.title)).font = TITLE
     lines: list[tuple[str, str]] = [
-        (words("City"), report.city_name),
+        (words("City"), words(report.city_name)),
         (words("Period"), report.period.label),
         (words("Time zone"), report.period.timezone),
         (words("Generated"), words.when(report.generated_at)),
