@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from functools import cache
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 from jinja2.ext import babel_extract
 
-from tartip.core.i18n import read_messages
+from tartip.core.i18n import catalogue_files, read_messages
 from tartip.web.templating import TEMPLATES_DIR
 
 CHECKED_LOCALES = ("ru", "kk")
@@ -54,4 +56,27 @@ def test_every_template_text_is_translated(locale: str):
     ]
     assert missing == [], f"{len(missing)} texts have no {locale} translation:\n" + "\n".join(
         missing
+    )
+
+
+@pytest.mark.parametrize("locale", CHECKED_LOCALES)
+def test_no_message_has_two_translations_across_the_catalogues(locale: str):
+    """The merge keeps the first catalogue's translation, so a second one would be silently lost.
+
+    One English text means one thing: where a domain means something else, it needs its own
+    msgid (e.g. "People on shift" beside the admin's "People").
+    """
+    found: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for path in catalogue_files(locale):
+        with path.open("rb") as fh:
+            for m in read_po(fh, locale=locale):
+                if m.id and isinstance(m.id, str) and isinstance(m.string, str) and m.string:
+                    found[m.id][m.string].append(path.name)
+    conflicts = [
+        f"{msgid!r}: " + "; ".join(f"{', '.join(files)}: {text!r}" for text, files in by.items())
+        for msgid, by in found.items()
+        if len(by) > 1
+    ]
+    assert conflicts == [], f"{len(conflicts)} {locale} texts have two translations:\n" + (
+        "\n".join(conflicts)
     )

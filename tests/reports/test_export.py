@@ -72,7 +72,7 @@ def test_xlsx_keeps_numbers_as_numbers_and_translates_headings() -> None:
     sheet = book.worksheets[1]
     values = list(sheet.iter_rows(values_only=True))
     figures = {r[0]: r for r in values if r and r[0]}
-    total = figures["Упорядочено самокатов"]
+    total = figures["Самокатов приведено в порядок"]
     assert total[1] == 488799 and isinstance(total[1], int)
     assert str(total[4]).endswith("/reports/records/put_in_order?start=2026-06-01&end=2026-06-30")
     share = next(r[1] for r in sheet.iter_rows() if r[1].value == 0.875)

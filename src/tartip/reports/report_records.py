@@ -272,7 +272,7 @@ def _put_in_order(
         for _id, at, scout, zone, task, n in found[:LIMIT]
     ]  # fmt: skip
     columns = (
-        Column("finished", "Finished", Unit.text),
+        Column("finished", "Finished at", Unit.text),
         Column("scout", "Scout", Unit.text),
         Column("zone", "Zone", Unit.text),
         Column("task", "Task", Unit.number),
@@ -466,8 +466,8 @@ def _shifts(
         Column("person", "Person", Unit.text),
         Column("starts", "Starts", Unit.text),
         Column("ends", "Ends", Unit.text),
-        Column("checked_in", "Checked in", Unit.text),
-        Column("checked_out", "Checked out", Unit.text),
+        Column("checked_in", "Check-in time", Unit.text),
+        Column("checked_out", "Check-out time", Unit.text),
         Column("hours", "Hours worked", Unit.hours),
     )
     hours = [report_work.worked_hours(s) for s in found]

@@ -340,7 +340,7 @@ def staff_and_zones(db: Session, *, scope: Scope, period: ReportPeriod) -> list[
                 columns=(
                     Column("event", "Event", Unit.text),
                     Column("starts", "Starts", Unit.text),
-                    Column("people", "People", Unit.people),
+                    Column("people", "People on shift", Unit.people),
                     Column("worked", "Shifts worked", Unit.shifts),
                     Column("hours", "Hours worked", Unit.hours),
                 ),
