@@ -134,6 +134,7 @@ def demo(
 ) -> None:
     """The live Almaty demo: simulated fleets served as GBFS, ingested, on the live map."""
     from tartip import demo as demo_setup
+    from tartip import demo_history
     from tartip.app import create_app
 
     settings = _settings().model_copy(update={"simulate_scouts": True, "run_jobs_in_process": True})
@@ -145,6 +146,7 @@ def demo(
         with unit_of_work(factory) as db:
             city = cities_service.get_by_slug_or_raise(db, slug=settings.default_city)
             demo_setup.seed_city(db, city, simulator_base=f"http://127.0.0.1:{simulator_port}")
+            demo_history.seed_history(db, city)  # last month, once: its report is issued
             agency_tokens = demo_setup.seed_mds(
                 db, city, simulator_base=f"http://127.0.0.1:{simulator_port}"
             )
