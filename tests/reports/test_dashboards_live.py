@@ -241,8 +241,8 @@ def test_the_live_board_shows_the_hand_counted_city(db: Session, seeded: dict[st
     assert board.feeds_down == 1
 
 
-@pytest.mark.parametrize("role", [Role.company_rep, Role.city_viewer, Role.scout])
-def test_only_supervisors_see_the_live_board(db: Session, city: City, role: Role):
+@pytest.mark.parametrize("role", [Role.company_rep, Role.scout, Role.government])
+def test_only_the_operator_and_the_city_see_the_live_board(db: Session, city: City, role: Role):
     slug = "jet" if role is Role.company_rep else None
     user = builders.make_user(db, city, username=f"u-{role.value}", role=role, company_slug=slug)
     with pytest.raises(Forbidden):
@@ -324,3 +324,9 @@ def test_a_company_representative_gets_no_live_board(
         "/api/v1/dashboards/live", headers={"Authorization": f"Bearer {token}"}
     )
     assert response.status_code == 403
+
+
+def test_a_city_official_reads_the_live_board(db: Session, city: City):
+    official = builders.make_user(db, city, username="official", role=Role.city_viewer)
+    board = dashboards.live(db, scope=scope_of(official), stale_before=NOW, now=NOW)
+    assert board.feeds_down >= 0 and board.tasks.open >= 0

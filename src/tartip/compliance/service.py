@@ -169,9 +169,10 @@ class ThresholdSettings:
     overrides: list[ComplianceThreshold]
 
 
-def _require_staff(scope: Scope) -> None:
-    if not scope.is_operator_staff:
-        raise Forbidden("only the unified operator's staff see the duty-zone board")
+def _require_board_reader(scope: Scope) -> None:
+    # The city's officials read the board on the live dashboard too (decision 0083).
+    if not (scope.is_operator_staff or scope.role is Role.city_viewer):
+        raise Forbidden("only the unified operator's staff and the city see the duty-zone board")
 
 
 def list_thresholds(db: Session, *, scope: Scope) -> ThresholdSettings:
@@ -322,7 +323,7 @@ def duty_board(
     db: Session, *, scope: Scope, at: datetime | None = None, hours: float = 6.0
 ) -> list[DutyZoneStatus]:
     """Every active duty zone of the city with its live load, open violations and trend."""
-    _require_staff(scope)
+    _require_board_reader(scope)
     at = at or utcnow()
     duty = [
         r

@@ -36,8 +36,9 @@ from tartip.ops.enums import OPEN_STATES, CoverageState, TaskState
 from tartip.ops.models import Task, WorkLog, WorkLogCount
 from tartip.reports.period import local_midnight
 
-# The live dashboard is the supervisors' (and an admin's); a city viewer has the city view.
-LIVE_ROLES = (Role.supervisor,)
+# The live dashboard is the supervisors' (and an admin's) and, to read, the city's officials
+# who appointed the operator (decision 0083); companies and scouts have their own pages.
+LIVE_ROLES = (Role.supervisor, Role.city_viewer)
 TASK_STATES_SHOWN = (
     TaskState.new,
     TaskState.assigned,
@@ -153,7 +154,7 @@ class LiveBoard:
 
 
 def require_live(scope: Scope) -> None:
-    """Only the operator's supervisors (and admins) see the live operations dashboard."""
+    """The operator's supervisors, admins and the city's officials see live operations."""
     scope.require(*LIVE_ROLES)
 
 

@@ -59,7 +59,7 @@ def _live_context(page: Page, db: DbSession, *, wall: bool, every: int) -> dict[
 
 @router.get("/dashboards/live", response_class=HTMLResponse)
 def live_page(page: Page, db: DbSession, every: Annotated[int | None, Query()] = None) -> Response:
-    """Live operations for supervisors: refreshed in place every ``every`` seconds."""
+    """Live operations for supervisors and the city: refreshed in place every ``every`` s."""
     context = _live_context(page, db, wall=False, every=_refresh(every))
     return page.render("reports/dashboard_live.html", context)
 
