@@ -84,7 +84,7 @@ def _header(
         issued = words.when(edition.issued_at) if edition.issued_at else ""
         lines.append(f"{words('Version')}: {edition.version} · {words('Issued')}: {issued}")
         if edition.reason:
-            lines.append(f"{words('Reason')}: {edition.reason}")
+            lines.append(f"{words('Reason')}: {words(edition.reason)}")
     if not report.complete:
         lines.append(words("The period is not over: figures may still grow"))
     out: list[Flowable] = [_p(words(report.title), st["title"]), Spacer(1, 3 * mm)]
@@ -127,20 +127,37 @@ CELL_PADDING = 12.0
 SMALLEST_HEAD = 6.0
 
 
+def _widest_word(label: str, font: str, size: float) -> float:
+    return max((pdfmetrics.stringWidth(w, font, size) for w in label.split()), default=0.0)
+
+
+def _column_widths(t: ReportTable, labels: list[str], style: ParagraphStyle) -> list[float]:
+    """Name columns twice the room of number columns, and each wide enough for the longest word
+    of its heading (Russian and Kazakh words such as «Происшествия» are long): the room is
+    taken from columns that have more than their heading needs."""
+    text_cols = sum(1 for c in t.columns if c.unit is Unit.text) or 1
+    share = WIDTH / (2 * text_cols + (len(t.columns) - text_cols))
+    wanted = [share * (2 if c.unit is Unit.text else 1) for c in t.columns]
+    need = [_widest_word(label, style.fontName, style.fontSize) + CELL_PADDING for label in labels]
+    widths = [max(w, n) for w, n in zip(wanted, need, strict=True)]
+    excess = sum(widths) - WIDTH
+    slack = [max(0.0, w - n) for w, n in zip(widths, need, strict=True)]
+    if excess > 0 and sum(slack) > 0:
+        taken = min(1.0, excess / sum(slack))
+        widths = [w - s * taken for w, s in zip(widths, slack, strict=True)]
+    scale = min(1.0, WIDTH / sum(widths))
+    return [w * scale for w in widths]
+
+
 def _head_style(
     labels: list[str], widths: list[float], st: dict[str, ParagraphStyle]
 ) -> ParagraphStyle:
-    """The header style, its font made small enough that no word of a heading is split.
-
-    Long Russian and Kazakh words ("Происшествия") are wider than a narrow number column at the
-    cells' size; ReportLab would break them mid-word. Below ``SMALLEST_HEAD`` points they may be.
-    """
+    """The header style, its font made small enough that no word of a heading is split where
+    the columns could not be widened enough; below ``SMALLEST_HEAD`` points words may be."""
     cell = st["cell"]
     size = cell.fontSize
     for label, width in zip(labels, widths, strict=True):
-        widest = max(
-            (pdfmetrics.stringWidth(w, cell.fontName, size) for w in label.split()), default=0
-        )
+        widest = _widest_word(label, cell.fontName, size)
         if widest > width - CELL_PADDING:
             size = min(size, size * (width - CELL_PADDING) / widest)
     size = max(SMALLEST_HEAD, size)
@@ -150,14 +167,11 @@ def _head_style(
 
 
 def _table(t: ReportTable, words: Words, st: dict[str, ParagraphStyle]) -> list[Flowable]:
-    text_cols = sum(1 for c in t.columns if c.unit is Unit.text) or 1
-    # Name columns get twice the room of number columns.
-    share = WIDTH / (2 * text_cols + (len(t.columns) - text_cols))
-    widths = [share * (2 if c.unit is Unit.text else 1) for c in t.columns]
     labels = []
     for c in t.columns:
         sign = words.sign(c.unit)
         labels.append(words(c.label) + (f", {sign}" if sign else ""))
+    widths = _column_widths(t, labels, st["cell"])
     head_style = _head_style(labels, widths, st)
     rows: list[list[Paragraph]] = [[_p(label, head_style) for label in labels]]
     for r in t.rows:

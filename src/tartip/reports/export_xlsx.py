@@ -63,7 +63,7 @@ def _about(ws: Worksheet, report: Report, words: Words, edition: Edition | None)
         if edition.issued_at is not None:
             lines.append((words("Issued"), words.when(edition.issued_at)))
         if edition.reason:
-            lines.append((words("Reason"), edition.reason))
+            lines.append((words("Reason"), words(edition.reason)))
     for i, (label, value) in enumerate(lines, start=3):
         ws.cell(row=i, column=1, value=label).font = BOLD
         ws.cell(row=i, column=2, value=value)
