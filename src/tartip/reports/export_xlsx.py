@@ -33,7 +33,8 @@ _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
 def _sheet_name(title: str, taken: set[str]) -> str:
-    base = _SHEET_BAD.sub(" ", title).strip()[:28] or "sheet"
+    # "Vision Zero: …" becomes "Vision Zero …", one space where the refused character was.
+    base = " ".join(_SHEET_BAD.sub(" ", title).split())[:28].strip() or "sheet"
     name, n = base, 2
     while name.lower() in taken:
         name, n = f"{base} {n}", n + 1
