@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from typing import Annotated
 
@@ -156,10 +157,17 @@ def demo(
             agency_tokens=agency_tokens,
         )
         _print_demo_banner(f"http://{host}:{port}")
+        # uvicorn shuts down on SIGTERM and then raises it again under the handler it found:
+        # make that an exit, so the simulator below is stopped too (not left running alone).
+        signal.signal(signal.SIGTERM, _exit_on_signal)
         uvicorn.run(create_app(settings, run_jobs=True), host=host, port=port, log_level="warning")
     finally:
         simulator.terminate()
         simulator.wait(timeout=10)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _print_demo_banner(url: str) -> None:
