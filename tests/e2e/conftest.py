@@ -1,4 +1,4 @@
-"""Browser tests: the real app served by uvicorn in a subprocess, driven by Debian's chromium.
+"""Browser tests: the real app served by uvicorn in a process of its own, driven by chromium.
 
 Each backend gets a fresh database (a SQLite file, and a new PostgreSQL database), migrated and
 seeded here; the server is the real ``tartip serve``. Map tiles point at a closed local port, as
@@ -7,14 +7,14 @@ on a machine with no way out: the map must work without them.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import httpx
@@ -34,6 +34,7 @@ from tartip.fleet.enums import ChangeKind, VehicleStatus
 from tartip.fleet.models import Vehicle
 from tests import builders
 from tests.conftest import create_pg_database, drop_pg_database
+from tests.e2e import served
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -148,28 +149,33 @@ def crowd_vehicle(like: Vehicle, feed_id: int, i: int) -> dict[str, object]:
     }
 
 
-def wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> bool:
+# Servers are forked from a parent that imported Tartip once (see ``served.py``).
+FORKSERVER = multiprocessing.get_context("forkserver")
+FORKSERVER.set_forkserver_preload(["tests.e2e.served"])
+
+
+def wait_until_up(url: str, proc: BaseProcess, log: Path) -> bool:
     """Whether the server answers; False if it exited because its port was taken meanwhile."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            if "address already in use" in log.read_text():
+        if not proc.is_alive():
+            text = log.read_text() if log.exists() else ""
+            if "address already in use" in text:
                 return False
-            raise RuntimeError(f"tartip serve exited:\n{log.read_text()}")
+            raise RuntimeError(f"tartip serve exited:\n{text}")
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                 return True
         except httpx.HTTPError:
-            time.sleep(0.1)
+            time.sleep(0.05)
     raise RuntimeError(f"tartip serve did not answer:\n{log.read_text()}")
 
 
-def start_server(database_url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(database_url: str, workdir: Path) -> tuple[BaseProcess, str]:
     """``tartip serve`` on a free loopback port; tried again if another process takes the port."""
     for _attempt in range(3):
         port, closed_port = free_port(), free_port()
         env = {
-            **os.environ,
             "TARTIP_ENV": "test",
             "TARTIP_DATABASE_URL": database_url,
             "TARTIP_RUN_JOBS_IN_PROCESS": "false",
@@ -180,15 +186,10 @@ def start_server(database_url: str, workdir: Path) -> tuple[subprocess.Popen[byt
             "TARTIP_LOG_LEVEL": "WARNING",
         }
         log = workdir / "server.log"
-        command = [sys.executable, "-m", "tartip", "serve", "--host", "127.0.0.1"]
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [*command, "--port", str(port), "--no-jobs"],
-                env=env,
-                cwd=workdir,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        proc = FORKSERVER.Process(
+            target=served.serve, args=(env, str(workdir), str(log), port), daemon=True
+        )
+        proc.start()
         base_url = f"http://127.0.0.1:{port}"
         if port != closed_port and wait_until_up(base_url, proc, log):
             return proc, base_url
@@ -196,13 +197,12 @@ def start_server(database_url: str, workdir: Path) -> tuple[subprocess.Popen[byt
     raise RuntimeError("no free port for tartip serve")
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
+def stop(proc: BaseProcess) -> None:
     proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
+    proc.join(timeout=10)
+    if proc.is_alive():
         proc.kill()
-        proc.wait()
+        proc.join()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgis"])
