@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,15 +20,42 @@ from tartip.cities.models import City, Company
 from tartip.core.clock import utcnow
 from tartip.core.errors import Conflict, InvalidInput, NotFound, Problem
 
-_hasher = PasswordHasher()
 TOKEN_PREFIX = "tt_"
-# A hash of a random password, checked when the user is unknown so both paths take equal time.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass
+class _Hashing:
+    """How new passwords are hashed: Argon2id with RFC 9106's low-memory profile (argon2-cffi's
+    default, about 0.25 s a hash here) unless ``use_password_hasher`` says otherwise."""
+
+    hasher: PasswordHasher = field(default_factory=PasswordHasher)
+    # A hash of a random password, checked when the user is unknown so that both paths take the
+    # same time; made on first need, not at import (every process start would pay for it).
+    dummy: str | None = None
+
+    def dummy_hash(self) -> str:
+        if self.dummy is None:
+            self.dummy = self.hasher.hash(secrets.token_urlsafe(16))
+        return self.dummy
+
+
+_hashing = _Hashing()
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Hash new passwords with ``hasher`` from now on in this process.
+
+    The test suite hashes its thousand users with argon2's cheapest parameters. A hash carries
+    its own parameters, so verifying one works whatever the hasher; a login under the default
+    hasher re-hashes a weaker one (``authenticate``).
+    """
+    _hashing.hasher = hasher
+    _hashing.dummy = None
 
 
 def hash_password(password: str) -> str:
     """An Argon2id hash of ``password``."""
-    return _hasher.hash(password)
+    return _hashing.hasher.hash(password)
 
 
 def get(db: Session, *, user_id: int) -> User | None:
@@ -49,18 +77,18 @@ def authenticate(db: Session, *, username: str, password: str) -> User | None:
     """The active user whose password this is, else None."""
     user = get_by_username(db, username=username)
     if user is None or user.password_hash is None:
-        _verify(_DUMMY_HASH, password)
+        _verify(_hashing.dummy_hash(), password)
         return None
     if not _verify(user.password_hash, password) or not user.is_active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hashing.hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
 
 
 def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hashing.hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
