@@ -1,4 +1,7 @@
-"""Benchmarks (`make bench`): each records its figures; the run rewrites docs/benchmarks.md.
+"""Benchmarks (`make bench`): each records its figures; the run updates docs/benchmarks.md.
+
+A run rewrites the sections it measured and keeps the others, each marked with when it was
+measured (so ``pytest -m bench tests/bench/test_report.py`` refreshes one section).
 
 Figures are measured, never typed in: each benchmark calls ``record(section, rows)`` with rows of
 (what, milliseconds, note), including the baseline it is compared with, measured in the same run.
@@ -59,14 +62,44 @@ def _machine() -> str:
     )
 
 
+_LAST_RUN = "Last run: "
+_MEASURED = "_Measured "
+
+
+def _kept_sections(now: str) -> dict[str, list[str]]:
+    """The sections of the current doc, each with the date it was measured (a partial run keeps
+    the sections it did not measure, marked with when they were)."""
+    if not DOC.exists():
+        return {}
+    kept: dict[str, list[str]] = {}
+    last_run = now
+    title: str | None = None
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        if line.startswith(_LAST_RUN):
+            last_run = line[len(_LAST_RUN) :].split(" on ", 1)[0]
+        elif line.startswith("## "):
+            title = line[3:]
+            kept[title] = []
+        elif title is not None:
+            kept[title].append(line)
+    for body in kept.values():
+        if not any(line.startswith(_MEASURED) for line in body):
+            body[:0] = ["", f"{_MEASURED}{last_run}._"]
+    return kept
+
+
 def _render() -> str:
-    lines = [INTRO.read_text(encoding="utf-8").rstrip(), ""]
-    lines += [f"Last run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {_machine()}.", ""]
+    now = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    sections = _kept_sections(now)
     for section, rows in _sections.items():
-        lines += [f"## {section}", "", "| what | ms | note |", "|---|---:|---|"]
-        lines += [f"| {what} | {ms:.1f} | {note} |" for what, ms, note in rows]
-        lines.append("")
-    return "\n".join(lines)
+        body = ["", f"{_MEASURED}{now}._", "", "| what | ms | note |", "|---|---:|---|"]
+        body += [f"| {what} | {ms:.1f} | {note} |" for what, ms, note in rows]
+        sections[section] = [*body, ""]
+    lines = [INTRO.read_text(encoding="utf-8").rstrip(), ""]
+    lines += [f"{_LAST_RUN}{now} on {_machine()}.", ""]
+    for section, body in sections.items():
+        lines += [f"## {section}", *body]
+    return "\n".join(lines).rstrip() + "\n"
 
 
 @pytest.fixture(scope="session", autouse=True)

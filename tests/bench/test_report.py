@@ -26,7 +26,7 @@ from tartip.cities import service as cities_service
 from tartip.db.engine import make_engine
 from tartip.feeds.models import FeedPull
 from tartip.ops.models import WorkLog, WorkLogCount
-from tartip.reports import report, report_period, report_work
+from tartip.reports import report, report_impact, report_period, report_work
 from tartip.trips.models import Trip
 from tests.bench import report_store
 
@@ -102,12 +102,14 @@ def test_a_months_report(
     parts = {
         "put in order (by day × company, zone, scout)": lambda: report_work.put_in_order(
             db, scope=scope, period=june),
-        "complaints": lambda: report.complaints(db, scope=scope, period=june, now=NOW),
+        "complaints": lambda: report.complaints(db, scope=scope, city=city, period=june, now=NOW),
         "damage": lambda: report.damage(db, scope=scope, period=june),
         "staff, duty zones, events": lambda: report_work.staff_and_zones(
             db, scope=scope, period=june),
         "trips (rollups)": lambda: report.trips(db, scope=scope, period=june),
         "scorecard": lambda: report.scorecard(db, scope=scope, period=june, now=NOW),
+        "Vision Zero": lambda: report_impact.vision_zero(db, scope=scope, city=city, period=june),
+        "sustainability": lambda: report_impact.sustainability(db, scope=scope, period=june),
     }  # fmt: skip
     rows = [(f"{backend}: {what}", median_ms(fn, 1), "one build") for what, fn in parts.items()]
     verdict = "met" if whole_ms < TARGET_MS else "MISSED"

@@ -199,7 +199,7 @@ def records(
 
 
 class Found(NamedTuple):
-    """What a reader found: columns, every row and link, and what the figure counted."""
+    """What a reader found: columns, the rows and links shown, and what the figure counted."""
 
     columns: tuple[Column, ...]
     rows: list[tuple[Cell, ...]]
