@@ -183,7 +183,7 @@ def test_every_count_adds_up_to_its_incidents(db: Session, city: City) -> None:
 
 def test_the_incident_list_shows_each_incident_with_a_link(db: Session, city: City) -> None:
     ids = seed_incidents(db, city)
-    columns, found, links, total = report_impact.incident_records(
+    columns, found, links, total, *_ = report_impact.incident_records(
         db, staff(city), june(city), {}, NOW
     )
     assert total == 5
@@ -354,7 +354,7 @@ def test_every_msgid_is_translated(db: Session, city: City, trips: None) -> None
         missing = [m for m in msgids(found) if not messages.get(m, "").strip()]
         assert missing == [], (locale, missing)
         # The incident list's words as well (kinds, severities, sources, headings).
-        columns, listed_rows, _links, _total = report_impact.incident_records(
+        columns, listed_rows, *_ = report_impact.incident_records(
             db, staff(city), june(city), {}, NOW
         )
         words = [c.label for c in columns] + [

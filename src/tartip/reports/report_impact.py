@@ -39,6 +39,7 @@ from tartip.reports.report_model import (
     ChartKind,
     Column,
     Figure,
+    Found,
     PeriodKind,
     Records,
     ReportPeriod,
@@ -80,9 +81,6 @@ OUTSIDE_DISTRICT = "Outside every district"
 # Why a sustainability figure has no value.
 HIDDEN = "Hidden: fewer than 10 trips"
 NO_TRIPS = "No trips reported in the period: nothing to estimate from"
-
-Found = tuple[tuple[Column, ...], list[tuple[Cell, ...]], list[str | None], int]
-
 
 # --- Vision Zero -----------------------------------------------------------------------------
 
@@ -393,7 +391,7 @@ def incident_records(
         Column("district", "District", Unit.text, translate=True),
     )
     links: list[str | None] = [f"{API_PREFIX}/safety/incidents/{i.id}" for i in found]
-    return columns, rows, links, int(total)
+    return Found(columns, rows, links, int(total))
 
 
 # --- sustainability --------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 RECORDS_PATH = "/reports/records"
@@ -155,6 +155,19 @@ class Column:
 
 
 Cell = str | int | float | None
+
+
+class Found(NamedTuple):
+    """What a records reader found: columns, the rows and links shown, and what the figure
+    counted (``report_records`` lists them; each domain's reader returns one)."""
+
+    columns: tuple[Column, ...]
+    rows: list[tuple[Cell, ...]]
+    links: list[str | None]
+    total: int  # the number of records, or the sum of their counts
+    # Each record's hours (worked, to resolve, to collect) where the kind has them.
+    hours: list[float] | None = None
+    listed: int | None = None  # the records matched, when ``total`` sums their counts
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -45,7 +45,15 @@ from tartip.reports import (
     report_period,
     report_work,
 )
-from tartip.reports.report_model import API_PREFIX, Cell, Column, PeriodKind, ReportPeriod, Unit
+from tartip.reports.report_model import (
+    API_PREFIX,
+    Cell,
+    Column,
+    Found,
+    PeriodKind,
+    ReportPeriod,
+    Unit,
+)
 from tartip.trips.statistics_models import TripRollup
 
 KINDS = (
@@ -196,18 +204,6 @@ def records(
         kind, TITLES[kind], period, filters, found.columns, tuple(found.rows[:LIMIT]),
         tuple(found.links[:LIMIT]), _measured(kind, measure, found, period), measure,
     )  # fmt: skip
-
-
-class Found(NamedTuple):
-    """What a reader found: columns, the rows and links shown, and what the figure counted."""
-
-    columns: tuple[Column, ...]
-    rows: list[tuple[Cell, ...]]
-    links: list[str | None]
-    total: int  # the number of records, or the sum of their counts
-    # Each record's hours (worked, to resolve, to collect) where the kind has them.
-    hours: list[float] | None = None
-    listed: int | None = None  # the records matched, when ``total`` sums their counts
 
 
 def _nearest_median(values: list[float]) -> float | None:
@@ -394,12 +390,6 @@ def _damage_cases(
     return Found(columns, rows, [f"/damage/cases/{c.id}" for c in found[:LIMIT]], len(found))
 
 
-def _hours(h: Handover) -> float | None:
-    """Hours from handover to off the street, as the report's figure counts them."""
-    took = damage_figures.hours_to_collect(h.handed_over_at, h.collected_at, h.resolved_at)
-    return None if took is None else round(took, 2)
-
-
 def _handovers(
     db: Session, scope: Scope, period: ReportPeriod, f: dict[str, str], _now: datetime
 ) -> Found:
@@ -414,10 +404,12 @@ def _handovers(
     found = list(db.scalars(select(Handover).where(*where).order_by(Handover.handed_over_at)))
     names = _company_names(db, scope)
     tz = period.timezone
+    took = [damage_figures.hours_to_collect(h.handed_over_at, h.collected_at, h.resolved_at)
+            for h in found]  # fmt: skip
     rows: list[tuple[Cell, ...]] = [
         (h.reference, names.get(h.company_id, "—"), _local(h.handed_over_at, tz),
-         _local(h.collected_at or h.resolved_at, tz), _hours(h))
-        for h in found[:LIMIT]
+         _local(h.collected_at or h.resolved_at, tz), None if t is None else round(t, 2))
+        for h, t in zip(found[:LIMIT], took, strict=False)
     ]  # fmt: skip
     columns = (
         Column("reference", "Reference", Unit.text),
@@ -427,8 +419,6 @@ def _handovers(
         Column("hours", "Hours to collect", Unit.hours),
     )
     links: list[str | None] = [f"/damage/cases/{h.case_id}" for h in found[:LIMIT]]
-    took = [damage_figures.hours_to_collect(h.handed_over_at, h.collected_at, h.resolved_at)
-            for h in found]  # fmt: skip
     return Found(columns, rows, links, len(found), [t for t in took if t is not None])
 
 
@@ -610,13 +600,6 @@ def _violations(
     return Found(columns, rows, links, len(found))
 
 
-def _incidents(
-    db: Session, scope: Scope, period: ReportPeriod, f: dict[str, str], now: datetime
-) -> Found:
-    """Road-safety incidents, listed by the Vision Zero section's own reader."""
-    return Found(*report_impact.incident_records(db, scope, period, f, now))
-
-
 _READERS = {
     "put_in_order": _put_in_order,
     "complaints": _complaints,
@@ -628,5 +611,5 @@ _READERS = {
     "events": _events,
     "trips": _trips,
     "violations": _violations,
-    "incidents": _incidents,
+    "incidents": report_impact.incident_records,
 }
