@@ -30,6 +30,12 @@ class Scope:
         """Whether the caller works for the unified operator (sees every company)."""
         return self.role in OPERATOR_ROLES
 
+    @property
+    def watches_operations(self) -> bool:
+        """Whether the caller reads the operator's live picture: its staff, and the city's
+        officials who appointed it (decision 0083: the duty-zone board, coverage, live board)."""
+        return self.is_operator_staff or self.role is Role.city_viewer
+
     def require(self, *roles: Role) -> None:
         """Raise ``Forbidden`` unless the caller has one of ``roles`` (admins always pass)."""
         if self.role is not Role.admin and self.role not in roles:

@@ -170,8 +170,7 @@ class ThresholdSettings:
 
 
 def _require_board_reader(scope: Scope) -> None:
-    # The city's officials read the board on the live dashboard too (decision 0083).
-    if not (scope.is_operator_staff or scope.role is Role.city_viewer):
+    if not scope.watches_operations:
         raise Forbidden("only the unified operator's staff and the city see the duty-zone board")
 
 

@@ -300,11 +300,8 @@ class ZoneCoverage:
 
 
 def coverage(db: Session, *, scope: Scope, at: datetime | None = None) -> list[ZoneCoverage]:
-    """Every published duty zone: covered (someone checked in), expected, or uncovered.
-
-    The operator's staff and, on the live dashboard, the city's officials read it (decision 0083).
-    """
-    if not (scope.is_operator_staff or scope.role is Role.city_viewer):
+    """Every published duty zone: covered (someone checked in), expected, or uncovered."""
+    if not scope.watches_operations:
         raise Forbidden("only the unified operator's staff and the city see duty-zone coverage")
     at = at or utcnow()
     zones = duty_zones(db, scope=scope)
