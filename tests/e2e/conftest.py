@@ -151,7 +151,7 @@ def crowd_vehicle(like: Vehicle, feed_id: int, i: int) -> dict[str, object]:
 
 # Servers are forked from a parent that imported Tartip once (see ``served.py``).
 FORKSERVER = multiprocessing.get_context("forkserver")
-FORKSERVER.set_forkserver_preload(["tests.e2e.served"])
+FORKSERVER.set_forkserver_preload(["tartip.app", "tests.e2e.served"])
 
 
 def wait_until_up(url: str, proc: BaseProcess, log: Path) -> bool:

@@ -3,16 +3,15 @@
 The browser tests start a fresh server for each test module and backend (about thirty in a
 run). Started as ``python -m tartip serve``, each spent four seconds importing Tartip before it
 answered. These processes are forked instead from a multiprocessing *forkserver* that imported
-Tartip once (``tests/e2e/conftest.py`` preloads this module): a clean parent with no database
-connection, browser or thread of the test process, so a child starts with nothing of the test's
-state — a separate process serving real HTTP, as before, in a fraction of the time.
+Tartip once (``tests/e2e/conftest.py`` preloads ``tartip.app`` and this module): a clean parent
+with no database connection, browser or thread of the test process, so a child starts with
+nothing of the test's state — a separate process serving real HTTP, in a fraction of the time.
 """
 
 from __future__ import annotations
 
 import os
 
-from tartip import app as _app  # noqa: F401  (preloaded in the forkserver: the point of it)
 from tartip import cli
 
 
