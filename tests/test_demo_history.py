@@ -20,8 +20,10 @@ from tartip.demo import seed_city
 from tartip.events.models import CityEvent
 from tartip.ops.models import Shift, Task, WorkLog, WorkLogCount
 from tartip.reports import issue, report, report_period, report_records
+from tartip.reports import service as scorecard_service
 from tartip.reports.export import ExportFormat
 from tartip.reports.report_model import Records, Report
+from tartip.reports.scorecard import MeasureKey
 from tartip.safety.models import Incident
 from tartip.trips.statistics_models import TripCellRollup, TripMeasureRollup, TripRollup
 from tartip.zones.models import ZoneVersion
@@ -81,6 +83,7 @@ def check_report(db: Session, city: City) -> None:
     by_company = got.table("trips.by_company")
     assert len(by_company.rows) == 3 and all(row.cells[1] for row in by_company.rows)
     assert len(got.table("scorecard.companies").rows) == 3
+    check_feed_measures(db, city)
 
     checked = 0
     for fig in got.figures():
@@ -95,6 +98,22 @@ def check_report(db: Session, city: City) -> None:
                     assert listed(db, city, link) == cell, (table.key, column, row.cells[0])
                     checked += 1
     assert checked > 100
+
+
+def check_feed_measures(db: Session, city: City) -> None:
+    """The month's feed pulls live on as slot sums: each company's scorecard measures its feed."""
+    card = scorecard_service.scorecard(db, scope=supervisor(city), month=MONTH, now=NOW)
+    up = []
+    for company in card.companies:
+        feed = company.measure(MeasureKey.feed)
+        assert 0.97 <= (feed.figure("pull_success_share").value or 0) < 1
+        up.append(feed.figure("time_up_share").value or 0)
+        assert 0 < (feed.figure("median_age_s").value or 0) < 300
+        deployed = company.measure(MeasureKey.deployed)
+        cap = deployed.figure("cap").value or 0
+        assert 0.7 * cap < (deployed.figure("average").value or 0) < cap
+    # One company's feed was down for two hours: 24 slots of the month's 8,928.
+    assert sorted(up)[0] == round(1 - 24 / (31 * 288), 4) and sorted(up)[1:] == [1.0, 1.0]
 
 
 def row_counts(db: Session) -> dict[str, int | None]:

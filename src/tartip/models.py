@@ -16,7 +16,7 @@ from tartip.cities.models import City, Company
 from tartip.compliance.models import ComplianceThreshold, DutyZoneLoad, Violation
 from tartip.db.base import Base
 from tartip.events.models import CityEvent, CityEventZone
-from tartip.feeds.models import CompanyGeofence, Feed, FeedPull
+from tartip.feeds.models import CompanyGeofence, Feed, FeedPull, FeedPullSlot
 from tartip.fleet.models import Station, Vehicle, VehicleChange, VehicleType
 from tartip.ops.models import (
     DamageReport,
@@ -45,6 +45,7 @@ __all__ = [
     "DutyZoneLoad",
     "Feed",
     "FeedPull",
+    "FeedPullSlot",
     "Station",
     "User",
     "Vehicle",

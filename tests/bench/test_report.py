@@ -2,10 +2,10 @@
 
 The store (``report_store``: built once per backend and kept between runs) holds May–July 2026:
 ≈9.2 M trips in ``trip`` and their daily rollups, 1.2 M work logs by 50 scouts, ≈4,600 shifts,
-≈147,000 violations, ≈2.8 M feed pulls, ≈200 complaints and ≈800 handovers. We time
-``report.build`` for June (every section, the scorecard's too) and each section on its own, once
-June is over. The report reads the trips through the daily rollups, and the raw trips only in the
-scorecard's sample windows.
+≈147,000 violations, ≈2.8 M feed pulls (and their sums in ≈80,000 5-minute slots), ≈200
+complaints and ≈800 handovers. We time ``report.build`` for June (every section, the scorecard's
+too) and each section on its own, once June is over. The report reads the trips through the daily
+rollups, and the raw trips only in the scorecard's sample windows.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tartip.auth.enums import Role
 from tartip.auth.scope import Scope
 from tartip.cities import service as cities_service
 from tartip.db.engine import make_engine
-from tartip.feeds.models import FeedPull
+from tartip.feeds.models import FeedPull, FeedPullSlot
 from tartip.ops.models import WorkLog, WorkLogCount
 from tartip.reports import report, report_impact, report_period, report_work
 from tartip.trips.models import Trip
@@ -78,6 +78,7 @@ def test_a_months_report(
     assert db.scalar(select(func.count()).select_from(WorkLog)) == SCALE.work_logs
     pulls = db.scalar(select(func.count()).select_from(FeedPull)) or 0
     assert pulls == 3 * SCALE.days * (86400 // SCALE.pull_every_s + 1440)
+    assert db.scalar(select(func.sum(FeedPullSlot.pulls))) == pulls
     scope = Scope(user_id=None, username="bench", role=Role.supervisor, city_id=city.id)
     june = report_period.parse(timezone=city.timezone, now=NOW, period="month", at="2026-06")
     gc.collect()

@@ -21,6 +21,7 @@ from tartip.compliance.enums import ViolationKind
 from tartip.compliance.models import Violation
 from tartip.damage.enums import HandoverStatus
 from tartip.damage.models import CompanyAgreement, DamageCase, Handover
+from tartip.feeds import pull_slots
 from tartip.feeds.enums import PullOutcome
 from tartip.feeds.models import Feed, FeedPull
 from tartip.ops.enums import TaskKind, TaskOrigin
@@ -53,19 +54,19 @@ def pull(
     rejected: int = 0,
 ) -> None:
     """One fetch of one feed file (``records``: the vehicles a snapshot held)."""
-    db.add(
-        FeedPull(
-            city_id=feed.city_id,
-            feed_id=feed.id,
-            file=file,
-            url=f"{feed.url}#{file}",
-            started_at=when,
-            outcome=outcome,
-            records=records,
-            records_rejected=rejected,
-            error="HTTP 500" if outcome is PullOutcome.error else None,
-        )
+    row = FeedPull(
+        city_id=feed.city_id,
+        feed_id=feed.id,
+        file=file,
+        url=f"{feed.url}#{file}",
+        started_at=when,
+        outcome=outcome,
+        records=records,
+        records_rejected=rejected,
+        error="HTTP 500" if outcome is PullOutcome.error else None,
     )
+    db.add(row)
+    pull_slots.add(db, [row])
     db.flush()
 
 

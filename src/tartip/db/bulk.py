@@ -14,6 +14,8 @@ parameters are escaped element by element (measured: 3–5 s for 30,000 new vehi
   must add nothing twice. On SQLite the row count is the sum over the batch.
 - ``update_many``: updates by ``id``.
 - ``existing``: which of some key values a company already has.
+- ``upsert``: insert, or merge into the row already there (``ON CONFLICT … DO UPDATE``), for
+  sums kept per key.
 
 On SQLite, ``insert_new`` and ``update_many`` run the driver's executemany with values converted
 by each column type's own bind processor (``_sqlite_rows``).
@@ -21,7 +23,7 @@ by each column type's own bind processor (``_sqlite_rows``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
@@ -43,7 +45,9 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from tartip.db.types import SRID, Geometry, UTCDateTime
 
@@ -127,6 +131,23 @@ def update_many(db: Session, table: Table, rows: list[dict[str, Any]]) -> None:
         sets = ", ".join(f'"{n}" = ?' for n in names)
         sql = f"UPDATE {table.name} SET {sets} WHERE id = ?"
         db.connection().exec_driver_sql(sql, _sqlite_rows(db, table, [*names, "id"], batch))
+
+
+def upsert(
+    db: Session,
+    table: Table,
+    rows: list[dict[str, Any]],
+    *,
+    keys: Sequence[str],
+    merge: Callable[[Any, Any], dict[str, ColumnElement[Any]]],
+) -> None:
+    """Insert ``rows``; where one clashes on ``keys``, set ``merge(table.c, excluded)`` instead."""
+    if not rows:
+        return
+    make = postgresql.insert if is_postgresql(db) else sqlite.insert
+    stmt = make(table).values(rows)
+    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=merge(table.c, stmt.excluded))
+    db.execute(stmt)
 
 
 def existing(

@@ -4,8 +4,9 @@ A freshly started demo holds minutes of live data, so the report of last month w
 ``seed_history`` writes last month (in city time) once per database: extra demo staff and the
 month's shifts, two football matches at the Central Stadium, the scouts' work logs (with their
 tasks and the violations they cleared), complaints, damaged vehicles handed over, the companies'
-trips as daily rollups, and road-safety incidents. The monthly job (``reports.issue_monthly``)
-then issues that month's report as it would from real data.
+trips as daily rollups, road-safety incidents, and the feeds' pulls as 5-minute slot sums. The
+monthly job (``reports.issue_monthly``) then issues that month's report as it would from real
+data.
 
 This is **demo history**: made-up rows, the same every time (one seeded generator), written into
 the domains' tables with their own models and helpers (reference numbers, due times, answers,
@@ -16,8 +17,8 @@ names ``HISTORY_BY``. The audit trail is for changes people make, so nothing her
   start writes nothing.
 - **Zones.** The demo's zones are published at the first start, so their first versions are dated
   back to the start of the month: the zones the history refers to were in force when it happened.
-- **Not written.** Feed pulls (the feeds' fetch log is purged after a week, so the scorecard's
-  feed measures say "no data", honestly) and MDS events and trips (the rollups stand for them).
+- **Not written.** The feeds' fetch log itself (it is purged after a week; its slot sums stand
+  for it, as they do for any month past) and MDS events and trips (the rollups stand for them).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from tartip.core.clock import utcnow
 from tartip.demo_history.complaints import write_complaints
 from tartip.demo_history.context import HISTORY_BY, make_history, zones_in_force
 from tartip.demo_history.damage import write_damage
+from tartip.demo_history.feeds import write_feed_slots
 from tartip.demo_history.incidents import write_incidents
 from tartip.demo_history.staff import write_events, write_people, write_roster
 from tartip.demo_history.trips import write_trips
@@ -70,10 +72,11 @@ def seed_history(db: Session, city: City, *, now: datetime | None = None) -> boo
     cases = write_damage(h, scouts)
     trips = write_trips(h, versions)
     incidents = write_incidents(h)
+    slots = write_feed_slots(h)
     log.info(
         "demo history of %s for %s: %d shifts, %d work logs, %d complaints, %d damaged "
-        "vehicles, %d trips, %d incidents",
-        month.label, city.slug, len(duties), logs, complaints, cases, trips, incidents,
+        "vehicles, %d trips, %d incidents, %d feed slots",
+        month.label, city.slug, len(duties), logs, complaints, cases, trips, incidents, slots,
     )  # fmt: skip
     return True
 

@@ -1,9 +1,9 @@
 """What every part of the demo history shares: the month's context, its seeded draws, the bulk
 insert and the zones in force.
 
-The writers (``staff``, ``work``, ``complaints``, ``damage``, ``trips``, ``incidents``) all draw
-from one ``History``'s generators, in the order ``seed_history`` calls them; that order is part of
-what makes the same seed give the same rows.
+The writers (``staff``, ``work``, ``complaints``, ``damage``, ``trips``, ``incidents``,
+``feeds``) all draw from one ``History``'s generators, in the order ``seed_history`` calls them;
+that order is part of what makes the same seed give the same rows.
 """
 
 from __future__ import annotations

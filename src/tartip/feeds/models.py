@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tartip.db.base import Base, CityScoped, Timestamped
@@ -80,6 +80,33 @@ class FeedPull(CityScoped, Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     # The first problems found (schema and rejected records), each {"where", "message"}.
     problems: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+
+
+class FeedPullSlot(CityScoped, Base):
+    """A feed's pulls of one 5-minute slot, summed: what a month's scorecard reads.
+
+    Written with each pull (``tartip.feeds.pull_slots``) and kept when the pulls themselves are
+    deleted after a week, so a month's uptime, data age and fleet on the street stay countable.
+    """
+
+    __tablename__ = "feed_pull_slot"
+    __table_args__ = (UniqueConstraint("feed_id", "slot_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feed.id", ondelete="CASCADE"))
+    # A multiple of SLOT_S in POSIX time (local midnights of whole-hour zones fall on one).
+    slot_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    pulls: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    # Pulls of a vehicles file, and the latest of them that brought new content.
+    vehicle_pulls: Mapped[int] = mapped_column(default=0)
+    last_new_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The vehicles that latest pull counted (GBFS snapshots only; MDS pulls count none).
+    last_new_vehicles: Mapped[int | None] = mapped_column(default=None)
+    # The GBFS snapshots' vehicle counts: how many were counted, their sum and the largest.
+    snapshots: Mapped[int] = mapped_column(default=0)
+    vehicles_sum: Mapped[int] = mapped_column(default=0)
+    vehicles_peak: Mapped[int | None] = mapped_column(default=None)
 
 
 class CompanyGeofence(CityScoped, Base):

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tartip.core.clock import from_timestamp
+from tartip.feeds import pull_slots
 from tartip.feeds.adapters.base import FileReport, PullReport
 from tartip.feeds.gbfs.static import (
     Geofences,
@@ -27,7 +28,7 @@ MAX_PROBLEMS = 50
 
 
 def add_pulls(db: Session, *, feed: Feed, files: list[FileReport]) -> list[FeedPull]:
-    """One ``FeedPull`` row per fetch."""
+    """One ``FeedPull`` row per fetch, each added to its slot's sums too."""
     pulls = [
         FeedPull(
             city_id=feed.city_id,
@@ -48,6 +49,7 @@ def add_pulls(db: Session, *, feed: Feed, files: list[FileReport]) -> list[FeedP
         for f in files
     ]
     db.add_all(pulls)
+    pull_slots.add(db, pulls)
     return pulls
 
 

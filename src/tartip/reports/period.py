@@ -12,9 +12,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from tartip.core.errors import InvalidInput, Problem
+from tartip.feeds.pull_slots import SLOT_S
 
-# The fleet is counted every 5 minutes, the one agreed way applied to every company alike.
-SAMPLE_S = 300
+# The fleet is counted every 5 minutes, the one agreed way applied to every company alike: in
+# the feeds' pull slots, whose sums the scorecard reads.
+SAMPLE_S = SLOT_S
 MONTH_FORMAT = "YYYY-MM"
 
 

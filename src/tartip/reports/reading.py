@@ -9,10 +9,10 @@ aggregated in the database; only small results come to Python. The MDS inputs ar
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from tartip.cities.models import Company
@@ -23,12 +23,10 @@ from tartip.compliance.models import Violation
 from tartip.compliance.reading import load_thresholds
 from tartip.damage.enums import HandoverStatus
 from tartip.damage.models import CompanyAgreement, Handover
-from tartip.feeds.enums import PullOutcome
-from tartip.feeds.models import Feed, FeedPull
+from tartip.feeds.models import Feed, FeedPullSlot
 from tartip.ops.models import WorkLog, WorkLogCount
 from tartip.reports.period import SAMPLE_S, Period
 from tartip.reports.scorecard import FeedInputs, FleetCounts, HandoverTimes, PullSlot
-from tartip.reports.sql import epoch, slot_of
 from tartip.trips.statistics_models import TripRollup
 
 # Violations of where a vehicle was left (not of fleet size, duty load or a dead vehicle).
@@ -40,10 +38,6 @@ PARKING_KINDS = (
     ViolationKind.no_ride,
     ViolationKind.outside_service_area,
 )
-# The files a feed's vehicles come in: GBFS 3.0, GBFS 1.x–2.x, MDS Provider vehicles/status.
-VEHICLE_FILES = ("vehicle_status", "free_bike_status", "vehicles_status")
-# The GBFS vehicle files, whose snapshots are the live picture: they count the fleet.
-GBFS_VEHICLE_FILES = ("vehicle_status", "free_bike_status")
 # New vehicle data older than this before the month is not looked for (its age stays unknown).
 NEW_DATA_LOOKBACK = timedelta(days=1)
 
@@ -99,47 +93,40 @@ def _feeds(db: Session, *, city_id: int) -> dict[int, int]:
 
 
 def feed_inputs(db: Session, *, city_id: int, period: Period) -> dict[int, FeedInputs]:
-    """Each company's pulls per 5-minute slot, with its feeds' vehicle counts and new data."""
+    """Each company's pulls per 5-minute slot, with its feeds' vehicle counts and new data.
+
+    Read from the pulls' slot sums (``tartip.feeds.pull_slots``), kept after the pulls are gone.
+    """
     feeds = _feeds(db, city_id=city_id)
     found: dict[int, FeedInputs] = defaultdict(FeedInputs)
     if not feeds:
         return found
-    p = FeedPull
-    slot = slot_of(p.started_at, origin=period.origin, width=SAMPLE_S)
-    vehicle_file = p.file.in_(VEHICLE_FILES)
-    new_data = and_(vehicle_file, p.outcome == PullOutcome.ok.value)
-    # The vehicles a GBFS snapshot held: its records less the ones that could not be used.
-    counted = and_(
-        p.file.in_(GBFS_VEHICLE_FILES), p.outcome == PullOutcome.ok.value, p.records.is_not(None)
-    )
-    count = case((counted, p.records - p.records_rejected), else_=None)
-    stmt = (
-        select(
-            p.feed_id,
-            slot,
-            func.count(),
-            func.sum(case((p.outcome == PullOutcome.error.value, 1), else_=0)),
-            func.sum(case((vehicle_file, 1), else_=0)),
-            func.max(case((new_data, epoch(p.started_at)), else_=None)),
-            func.avg(count),
-            func.max(count),
+    s = FeedPullSlot
+    stmt = select(
+        s.feed_id,
+        s.slot_start,
+        s.pulls,
+        s.failed,
+        s.vehicle_pulls,
+        s.last_new_at,
+        s.snapshots,
+        s.vehicles_sum,
+        s.vehicles_peak,
+    ).where(s.feed_id.in_(feeds), s.slot_start >= period.start, s.slot_start < period.until)
+    for row in db.execute(stmt):
+        index = int(row.slot_start.timestamp() - period.origin) // SAMPLE_S
+        inputs = found[feeds[row.feed_id]]
+        was = inputs.slots.get(index, PullSlot())
+        inputs.slots[index] = PullSlot(
+            pulls=was.pulls + row.pulls,
+            failed=was.failed + row.failed,
+            vehicle_pulls=was.vehicle_pulls + row.vehicle_pulls,
+            last_new=_latest(was.last_new, row.last_new_at),
         )
-        .where(p.feed_id.in_(feeds), p.started_at >= period.start, p.started_at < period.until)
-        .group_by(p.feed_id, slot)
-    )
-    for feed_id, index, pulls, failed, vehicle_pulls, last_new, mean, peak in db.execute(stmt):
-        inputs = found[feeds[int(feed_id)]]
-        was = inputs.slots.get(int(index), PullSlot())
-        inputs.slots[int(index)] = PullSlot(
-            pulls=was.pulls + int(pulls),
-            failed=was.failed + int(failed or 0),
-            vehicle_pulls=was.vehicle_pulls + int(vehicle_pulls or 0),
-            last_new=_latest(was.last_new, last_new),
-        )
-        if mean is not None:
-            fleet = inputs.fleet.setdefault(int(feed_id), FleetCounts())
-            fleet.mean[int(index)] = float(mean)
-            fleet.peak[int(index)] = int(peak)
+        if row.snapshots:
+            fleet = inputs.fleet.setdefault(row.feed_id, FleetCounts())
+            fleet.mean[index] = row.vehicles_sum / row.snapshots
+            fleet.peak[index] = int(row.vehicles_peak)
     for feed_id, company_id in feeds.items():
         _read_before(db, feed_id=feed_id, inputs=found[company_id], period=period)
     return found
@@ -147,31 +134,30 @@ def feed_inputs(db: Session, *, city_id: int, period: Period) -> dict[int, FeedI
 
 def _read_before(db: Session, *, feed_id: int, inputs: FeedInputs, period: Period) -> None:
     """The feed's last new vehicle data before the month (within a day): when, and its count."""
-    p = FeedPull
+    s = FeedPullSlot
     stmt = (
-        select(p.started_at, p.file, p.records, p.records_rejected)
+        select(s.last_new_at, s.last_new_vehicles)
         .where(
-            p.feed_id == feed_id,
-            p.file.in_(VEHICLE_FILES),
-            p.outcome == PullOutcome.ok.value,
-            p.started_at >= period.start - NEW_DATA_LOOKBACK,
-            p.started_at < period.start,
+            s.feed_id == feed_id,
+            s.last_new_at.is_not(None),
+            s.slot_start >= period.start - NEW_DATA_LOOKBACK,
+            s.slot_start < period.start,
         )
-        .order_by(p.started_at.desc())
+        .order_by(s.slot_start.desc())
         .limit(1)
     )
     row = db.execute(stmt).first()
     if row is None:
         return
-    inputs.last_new_before = _latest(inputs.last_new_before, row.started_at.timestamp())
-    if row.file in GBFS_VEHICLE_FILES and row.records is not None and feed_id in inputs.fleet:
-        inputs.fleet[feed_id].before = int(row.records - row.records_rejected)
+    inputs.last_new_before = _latest(inputs.last_new_before, row.last_new_at)
+    if row.last_new_vehicles is not None and feed_id in inputs.fleet:
+        inputs.fleet[feed_id].before = row.last_new_vehicles
 
 
-def _latest(a: float | None, b: Any) -> float | None:
+def _latest(a: float | None, b: datetime | None) -> float | None:
     if b is None:
         return a
-    return float(b) if a is None else max(a, float(b))
+    return b.timestamp() if a is None else max(a, b.timestamp())
 
 
 def parking_violations(

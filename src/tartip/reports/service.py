@@ -19,6 +19,7 @@ from tartip.cities import service as cities_service
 from tartip.cities.models import City, Company
 from tartip.core.clock import utcnow
 from tartip.core.errors import Forbidden, NotFound
+from tartip.feeds import pull_slots
 from tartip.reports import reading, reading_mds
 from tartip.reports import scorecard as sc
 from tartip.reports.period import SAMPLE_S, Month, Period, period_for
@@ -110,7 +111,7 @@ def scorecard(
             disabled_threshold_s=inputs.disabled_threshold_s,
             late_after_s=LATE_AFTER_S,
             parking_kinds=tuple(k.value for k in reading.PARKING_KINDS),
-            vehicle_files=reading.VEHICLE_FILES,
+            vehicle_files=pull_slots.VEHICLE_FILES,
         ),
         companies=tuple(CompanyCard(c, inputs.measures(c.id)) for c in companies),
     )

@@ -1,10 +1,9 @@
 """SQL expressions the scorecard needs that SQLite and PostgreSQL spell differently.
 
-Bucketing a month of feed pulls into 5-minute slots must happen in the database (the rows
-never come to Python), and neither backend shares a way to turn a timestamp into seconds or to
-move it: SQLite has ``unixepoch()`` and ``datetime(…, '+n seconds')``, PostgreSQL ``EXTRACT(EPOCH
-FROM …)`` and intervals. They are compiled here, next to the queries that use them, instead of a
-``CASE`` over thousands of slot boundaries.
+Comparing a month of MDS timestamps must happen in the database (the rows never come to Python),
+and neither backend shares a way to turn a timestamp into seconds or to move it: SQLite has
+``unixepoch()`` and ``datetime(…, '+n seconds')``, PostgreSQL ``EXTRACT(EPOCH FROM …)`` and
+intervals. They are compiled here, next to the queries that use them.
 The numbers are inlined (they are integers Tartip computed), so PostgreSQL sees the same
 expression in ``SELECT`` and ``GROUP BY``.
 """
@@ -14,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, Float, Integer, literal_column
+from sqlalchemy import ColumnElement, DateTime, Float, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -37,34 +36,6 @@ def _epoch_default(element: epoch, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(epoch, "sqlite")
 def _epoch_sqlite(element: epoch, compiler: SQLCompiler, **kw: Any) -> str:
     return f"unixepoch({compiler.process(element.clauses, **kw)})"
-
-
-class slot(FunctionElement[int]):  # noqa: N801 - named like the SQL functions it stands for
-    """``floor((seconds(column) − origin) / width)``: the slot a timestamp falls in."""
-
-    type = Integer()
-    inherit_cache = True
-    name = "slot"
-
-
-@compiles(slot)
-def _slot_default(element: slot, compiler: SQLCompiler, **kw: Any) -> str:
-    column, origin, width = (compiler.process(c, **kw) for c in element.clauses)
-    return f"CAST(FLOOR((EXTRACT(EPOCH FROM {column}) - {origin}) / {width}) AS INTEGER)"
-
-
-@compiles(slot, "sqlite")
-def _slot_sqlite(element: slot, compiler: SQLCompiler, **kw: Any) -> str:
-    # unixepoch() gives whole seconds; integer division floors them for times after the origin.
-    column, origin, width = (compiler.process(c, **kw) for c in element.clauses)
-    return f"((unixepoch({column}) - {origin}) / {width})"
-
-
-def slot_of(
-    column: ColumnElement[Any] | QueryableAttribute[Any], *, origin: int, width: int
-) -> slot:
-    """The slot of ``column``: slot ``k`` is ``[origin + k·width, origin + (k+1)·width)``."""
-    return slot(column, literal_column(str(int(origin))), literal_column(str(int(width))))
 
 
 class shifted(FunctionElement[datetime]):  # noqa: N801 - named like the SQL functions it stands for

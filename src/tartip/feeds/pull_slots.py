@@ -1,0 +1,169 @@
+"""Feed pulls summed per 5-minute slot: the access log's part that a month's scorecard needs.
+
+The pulls themselves (``feed_pull``) are kept a week (``PULL_RETENTION``), yet the scorecard
+measures a whole month of each feed: pulls answered, slots up, the age of the vehicle data and
+the vehicles on the street. So every pull is also added to its slot's sums as it is stored
+(``add``), one upsert per poll, and the month is read from about 8,600 slot rows per feed instead
+of tens of thousands of pulls. A slot is ``[slot_start, slot_start + SLOT_S)`` in POSIX time;
+a month starting at a local midnight starts a slot in every zone whose offset is whole minutes
+of five.
+
+The sums only grow: a pull is added once, when it is stored. ``rebuild`` recounts slots from the
+pulls still kept (after a migration, or for a store loaded in bulk).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, Table, case, delete, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+
+from tartip.core.clock import from_timestamp
+from tartip.db import bulk
+from tartip.feeds.enums import PullOutcome
+from tartip.feeds.models import FeedPull, FeedPullSlot
+
+SLOT_S = 300
+# The files that carry vehicles: new content in one of them is new vehicle data.
+VEHICLE_FILES = ("vehicle_status", "free_bike_status", "vehicles_status")
+# The GBFS vehicle files, whose snapshots are the live picture: they count the fleet.
+GBFS_VEHICLE_FILES = ("vehicle_status", "free_bike_status")
+# Slot rows per upsert statement (11 values each: under SQLite's bound-variable limit).
+UPSERT_BATCH = 2_000
+
+
+def slot_start(at: datetime) -> datetime:
+    """The start of the slot ``at`` falls in."""
+    seconds = at.timestamp()
+    return from_timestamp(seconds - seconds % SLOT_S)
+
+
+@dataclass
+class SlotSums:
+    """One feed's pulls within one slot, summed (the columns of ``FeedPullSlot``)."""
+
+    city_id: int
+    feed_id: int
+    slot_start: datetime
+    pulls: int = 0
+    failed: int = 0
+    vehicle_pulls: int = 0
+    last_new_at: datetime | None = None
+    last_new_vehicles: int | None = None
+    snapshots: int = 0
+    vehicles_sum: int = 0
+    vehicles_peak: int | None = None
+
+    def add(
+        self,
+        *,
+        file: str,
+        started_at: datetime,
+        outcome: str,
+        records: int | None,
+        records_rejected: int,
+    ) -> None:
+        """Count one pull in."""
+        self.pulls += 1
+        self.failed += outcome == PullOutcome.error
+        if file not in VEHICLE_FILES:
+            return
+        self.vehicle_pulls += 1
+        if outcome != PullOutcome.ok:
+            return
+        # A snapshot's vehicles: its records less the ones that could not be used.
+        vehicles = None
+        if file in GBFS_VEHICLE_FILES and records is not None:
+            vehicles = records - records_rejected
+            self.snapshots += 1
+            self.vehicles_sum += vehicles
+            peak = self.vehicles_peak
+            self.vehicles_peak = vehicles if peak is None else max(peak, vehicles)
+        if self.last_new_at is None or started_at >= self.last_new_at:
+            self.last_new_at = started_at
+            self.last_new_vehicles = vehicles
+
+    def row(self) -> dict[str, Any]:
+        """The sums as a ``feed_pull_slot`` row."""
+        return {
+            "city_id": self.city_id,
+            "feed_id": self.feed_id,
+            "slot_start": self.slot_start,
+            "pulls": self.pulls,
+            "failed": self.failed,
+            "vehicle_pulls": self.vehicle_pulls,
+            "last_new_at": self.last_new_at,
+            "last_new_vehicles": self.last_new_vehicles,
+            "snapshots": self.snapshots,
+            "vehicles_sum": self.vehicles_sum,
+            "vehicles_peak": self.vehicles_peak,
+        }
+
+
+def summed(pulls: Iterable[FeedPull | Row[Any]]) -> list[SlotSums]:
+    """``pulls`` (``FeedPull`` objects, or rows of their columns) summed per feed and slot."""
+    found: dict[tuple[int, datetime], SlotSums] = {}
+    for p in pulls:
+        start = slot_start(p.started_at)
+        sums = found.get((p.feed_id, start))
+        if sums is None:
+            sums = found[p.feed_id, start] = SlotSums(p.city_id, p.feed_id, start)
+        sums.add(
+            file=p.file,
+            started_at=p.started_at,
+            outcome=p.outcome,
+            records=p.records,
+            records_rejected=p.records_rejected or 0,
+        )
+    return list(found.values())
+
+
+def add(db: Session, pulls: Sequence[FeedPull]) -> None:
+    """Add newly stored pulls to their slots' sums (one statement; a slot is created on need)."""
+    _upsert(db, [s.row() for s in summed(pulls)])
+
+
+def rebuild(db: Session, *, since: datetime | None = None) -> int:
+    """Recount every slot from ``since`` on from the pulls kept; the count of slots written."""
+    first = None if since is None else slot_start(since)
+    p = FeedPull
+    stale = delete(FeedPullSlot)
+    columns = (p.city_id, p.feed_id, p.file, p.started_at, p.outcome, p.records, p.records_rejected)
+    pulls = select(*columns).order_by(p.feed_id, p.started_at)
+    if first is not None:
+        stale = stale.where(FeedPullSlot.slot_start >= first)
+        pulls = pulls.where(p.started_at >= first)
+    db.execute(stale)
+    rows = [s.row() for s in summed(db.execute(pulls.execution_options(yield_per=20_000)))]
+    _upsert(db, rows)
+    return len(rows)
+
+
+def _upsert(db: Session, rows: list[dict[str, Any]]) -> None:
+    table: Table = FeedPullSlot.__table__  # type: ignore[assignment]
+    for batch in bulk.batches(rows, UPSERT_BATCH):
+        bulk.upsert(db, table, batch, keys=("feed_id", "slot_start"), merge=_merged)
+
+
+def _merged(now: Any, new: Any) -> dict[str, ColumnElement[Any]]:
+    """Each column of a slot that already has sums (``now``) with a new pull's (``new``) added."""
+    newer = (now.last_new_at.is_(None)) | (new.last_new_at >= now.last_new_at)
+    taken = new.last_new_at.is_not(None) & newer
+    higher = now.vehicles_peak.is_(None) | (new.vehicles_peak > now.vehicles_peak)
+    return {
+        "pulls": now.pulls + new.pulls,
+        "failed": now.failed + new.failed,
+        "vehicle_pulls": now.vehicle_pulls + new.vehicle_pulls,
+        "last_new_at": case((taken, new.last_new_at), else_=now.last_new_at),
+        "last_new_vehicles": case((taken, new.last_new_vehicles), else_=now.last_new_vehicles),
+        "snapshots": now.snapshots + new.snapshots,
+        "vehicles_sum": now.vehicles_sum + new.vehicles_sum,
+        "vehicles_peak": case(
+            (new.vehicles_peak.is_not(None) & higher, new.vehicles_peak), else_=now.vehicles_peak
+        ),
+    }
