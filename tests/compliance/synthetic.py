@@ -9,21 +9,23 @@ import shapely
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
-from tartip.compliance.index import M_PER_DEG
 from tartip.compliance.snapshot import FleetSnapshot
+from tartip.core.geo import METRES_PER_DEGREE
 from tartip.zones.enums import ZoneKind
 from tartip.zones.geometry import disc
 from tartip.zones.rules import Schedule, ZoneRule
 
 LON0, LAT0 = 76.80, 43.18  # south-west corner of a 30 × 20 km box over Almaty
 WIDTH_M, HEIGHT_M = 30_000.0, 20_000.0
-KX = M_PER_DEG * math.cos(math.radians(LAT0 + 0.09))
+KX = METRES_PER_DEGREE * math.cos(math.radians(LAT0 + 0.09))
 TZ = "Asia/Almaty"
 
 
 def offset(lon: float, lat: float, dx_m: float, dy_m: float) -> tuple[float, float]:
     """The point ``dx_m`` east and ``dy_m`` north of (lon, lat)."""
-    return lon + dx_m / (M_PER_DEG * math.cos(math.radians(lat))), lat + dy_m / M_PER_DEG
+    return lon + dx_m / (
+        METRES_PER_DEGREE * math.cos(math.radians(lat))
+    ), lat + dy_m / METRES_PER_DEGREE
 
 
 def square(lon: float, lat: float, half_m: float) -> Polygon:
@@ -74,7 +76,7 @@ def many_vertices(
     a = np.linspace(0, 2 * np.pi, vertices, endpoint=False)
     r = radius_m * (1 + 0.25 * np.sin(5 * a + rng.random() * 6))
     xs = lon + r * np.cos(a) / KX
-    ys = lat + r * np.sin(a) / M_PER_DEG
+    ys = lat + r * np.sin(a) / METRES_PER_DEGREE
     return Polygon(np.c_[xs, ys])
 
 
@@ -83,7 +85,7 @@ def small_polygon(lon: float, lat: float, rng: np.random.Generator) -> Polygon:
     k = int(rng.integers(4, 9))
     r = rng.uniform(10, 30)
     a = np.sort(rng.random(k)) * 2 * np.pi
-    return Polygon(np.c_[lon + r * np.cos(a) / KX, lat + r * np.sin(a) / M_PER_DEG])
+    return Polygon(np.c_[lon + r * np.cos(a) / KX, lat + r * np.sin(a) / METRES_PER_DEGREE])
 
 
 def city_rules(small: int, large: int, *, seed: int = 7) -> list[ZoneRule]:
@@ -91,7 +93,7 @@ def city_rules(small: int, large: int, *, seed: int = 7) -> list[ZoneRule]:
     rng = np.random.default_rng(seed)
     rules: list[ZoneRule] = []
     xs = LON0 + rng.random(small) * WIDTH_M / KX
-    ys = LAT0 + rng.random(small) * HEIGHT_M / M_PER_DEG
+    ys = LAT0 + rng.random(small) * HEIGHT_M / METRES_PER_DEGREE
     for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
         if i % 5 == 0:
             rules.append(disc_rule(i + 1, ZoneKind.parking, float(x), float(y), 12.0, capacity=8))
@@ -102,12 +104,12 @@ def city_rules(small: int, large: int, *, seed: int = 7) -> list[ZoneRule]:
     large_kinds = (ZoneKind.no_ride, ZoneKind.slow, ZoneKind.duty, ZoneKind.no_parking)
     for j in range(large):
         x = LON0 + rng.random() * WIDTH_M / KX
-        y = LAT0 + rng.random() * HEIGHT_M / M_PER_DEG
+        y = LAT0 + rng.random() * HEIGHT_M / METRES_PER_DEGREE
         geom = many_vertices(x, y, rng.uniform(300, 1500), int(rng.integers(64, 1001)), rng)
         kind = large_kinds[j % len(large_kinds)]
         extra: dict[str, object] = {"target_load": 150} if kind is ZoneKind.duty else {}
         rules.append(rule(small + j + 1, kind, geom, **extra))
-    box = shapely.box(LON0, LAT0, LON0 + WIDTH_M / KX, LAT0 + HEIGHT_M / M_PER_DEG)
+    box = shapely.box(LON0, LAT0, LON0 + WIDTH_M / KX, LAT0 + HEIGHT_M / METRES_PER_DEGREE)
     rules.append(rule(small + large + 1, ZoneKind.service_area, box))
     return rules
 
@@ -116,13 +118,13 @@ def city_fleet(n: int, rules: list[ZoneRule], *, at: float, seed: int = 11) -> F
     """``n`` vehicles of three companies: half parked at parking places, the rest anywhere."""
     rng = np.random.default_rng(seed)
     lon = LON0 + rng.random(n) * WIDTH_M / KX
-    lat = LAT0 + rng.random(n) * HEIGHT_M / M_PER_DEG
+    lat = LAT0 + rng.random(n) * HEIGHT_M / METRES_PER_DEGREE
     parking = [r for r in rules if r.kind is ZoneKind.parking]
     if parking:
         centres = shapely.centroid(np.array([r.geometry for r in parking], dtype=object))
         pick = rng.integers(0, len(parking), n // 2)
         lon[: n // 2] = shapely.get_x(centres[pick]) + rng.normal(0, 4, n // 2) / KX
-        lat[: n // 2] = shapely.get_y(centres[pick]) + rng.normal(0, 4, n // 2) / M_PER_DEG
+        lat[: n // 2] = shapely.get_y(centres[pick]) + rng.normal(0, 4, n // 2) / METRES_PER_DEGREE
     status = np.where(rng.random(n) < 0.05, 2, 0)
     parked_since = at - rng.exponential(6 * 3600, n)
     disabled_since = np.where(status == 2, parked_since, np.nan)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from tartip.compliance.index import M_PER_DEG, ZoneIndex, ZoneShape
+from tartip.compliance.index import ZoneIndex, ZoneShape
+from tartip.core.geo import METRES_PER_DEGREE
 from tests.compliance.synthetic import (
     KX,
     LAT0,
@@ -62,8 +63,8 @@ def test_small_and_large_paths_agree_with_a_plain_test_of_every_zone():
     want = set()
     for z, r in enumerate(rules):
         if r.point is not None and r.radius_m is not None:
-            dx = (fleet.lon - r.point[0]) * M_PER_DEG * np.cos(np.radians(r.point[1]))
-            dy = (fleet.lat - r.point[1]) * M_PER_DEG
+            dx = (fleet.lon - r.point[0]) * METRES_PER_DEGREE * np.cos(np.radians(r.point[1]))
+            dy = (fleet.lat - r.point[1]) * METRES_PER_DEGREE
             hits = np.flatnonzero(dx * dx + dy * dy <= r.radius_m**2)
         else:
             hits = np.flatnonzero(shapely.intersects_xy(r.geometry, fleet.lon, fleet.lat))

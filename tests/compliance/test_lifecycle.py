@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from tartip.cities.models import City
 from tartip.compliance import jobs, service
 from tartip.compliance.enums import ViolationKind
-from tartip.compliance.index import M_PER_DEG
 from tartip.compliance.models import DutyZoneLoad, Violation
 from tartip.compliance.thresholds import kind_level
+from tartip.core.geo import METRES_PER_DEGREE
 from tartip.fleet.enums import ChangeKind, VehicleStatus
 from tartip.zones.enums import ZoneKind
 from tests import builders
@@ -216,7 +216,7 @@ def test_a_clutter_that_drifts_into_the_next_cells_stays_one_violation(db, city,
     for step in range(8):  # 8 m east a minute: 56 m in all, across at least one 50 m key cell
         result, outcome = jobs.evaluate(db, city=city, at=T0 + step * MINUTE)
         (found,) = result.of_kind(ViolationKind.clutter)
-        cells.add(int(found.lon * M_PER_DEG * math.cos(math.radians(found.lat)) // 50))
+        cells.add(int(found.lon * METRES_PER_DEGREE * math.cos(math.radians(found.lat)) // 50))
         assert outcome.opened == (1 if step == 0 else 0)
         for v in vehicles:
             v.lon = offset(v.lon, v.lat, 8, 0)[0]

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from tartip.reports.dashboards_hex import METRES_PER_DEGREE, HexGrid
+from tartip.core.geo import METRES_PER_DEGREE
+from tartip.reports.dashboards_hex import HexGrid
 
 GRID = HexGrid(lon0=76.9, lat0=43.25, size_m=250.0)
 KX = METRES_PER_DEGREE * math.cos(math.radians(43.25))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shapely import box
 
+from tartip.core.geo import METRES_PER_DEGREE
 from tartip.safety.hotspots import Action, Grid, HotspotRule, Spot, clutter_cells, suggest
 
 REF_LAT = 43.24
@@ -61,8 +62,8 @@ def test_clutter_with_incidents_and_no_parking_place_suggests_one():
 
 def test_cells_are_about_the_size_asked_for():
     south, west, north, east = GRID.bounds(GRID.cell_of(*HERE))
-    height_m = (north - south) * 111_320
-    width_m = (east - west) * 111_320 * 0.7288  # cos(43.24°)
+    height_m = (north - south) * METRES_PER_DEGREE
+    width_m = (east - west) * METRES_PER_DEGREE * 0.7288  # cos(43.24°)
     assert abs(height_m - 150) < 0.01 and abs(width_m - 150) < 0.5
     cells = clutter_cells([HERE, HERE, THERE], ref_lat=REF_LAT, cell_m=150)
     assert sorted(n for _b, n in cells) == [1, 2]

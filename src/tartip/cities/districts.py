@@ -29,10 +29,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tartip.cities.models import District
+from tartip.core.geo import METRES_PER_DEGREE
 
 # How far (metres) a point in a gap between districts may lie from the district it is given to.
 GAP_TOLERANCE_M = 150.0
-_METRES_PER_DEGREE_LAT = 111_320.0
 ALMATY_DISTRICTS = "data/almaty/boundaries/almaty_districts.geojson"
 
 
@@ -60,7 +60,7 @@ class DistrictLocator:
         # Degrees of longitude shrink with latitude; use the smaller (longitude) degree so the
         # tolerance in degrees never exceeds GAP_TOLERANCE_M in any direction.
         self._tolerance_deg = GAP_TOLERANCE_M / (
-            _METRES_PER_DEGREE_LAT * max(math.cos(math.radians(mid_lat)), 1e-6)
+            METRES_PER_DEGREE * max(math.cos(math.radians(mid_lat)), 1e-6)
         )
         # Everything within the tolerance of some district: only points in here (but in no
         # district) need the costly nearest-district search; the rest of the world is skipped.
@@ -118,7 +118,7 @@ def _metres_apart(points: np.ndarray, geometries: np.ndarray, degrees: np.ndarra
     dlon = coords[:, 1, 0] - coords[:, 0, 0]
     dlat = coords[:, 1, 1] - coords[:, 0, 1]
     cos_lat = np.cos(np.radians(coords[:, 0, 1]))
-    metres: np.ndarray = np.hypot(dlon * cos_lat, dlat) * _METRES_PER_DEGREE_LAT
+    metres: np.ndarray = np.hypot(dlon * cos_lat, dlat) * METRES_PER_DEGREE
     return np.where(degrees == 0, 0.0, metres)
 
 

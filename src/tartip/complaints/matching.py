@@ -21,14 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tartip.complaints.enums import MatchOrigin
-from tartip.core.geo import haversine_m
+from tartip.core.geo import METRES_PER_DEGREE, haversine_m
 from tartip.fleet.enums import ChangeKind
 from tartip.fleet.models import Vehicle, VehicleChange
 from tartip.zones import service as zones_service
 from tartip.zones.enums import ZoneKind
 from tartip.zones.rules import ZoneRule
 
-M_PER_DEG_LAT = 111_320.0
 MAX_MATCHES = 30
 # Which zone names the place when several cover it: the one whose rule says most about parking.
 ZONE_ORDER = (
@@ -75,7 +74,7 @@ class _Box:
 
 
 def _box(lon: float, lat: float, radius_m: float) -> _Box:
-    dlat = radius_m / M_PER_DEG_LAT
+    dlat = radius_m / METRES_PER_DEGREE
     dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
     return _Box(lon - dlon, lat - dlat, lon + dlon, lat + dlat)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from tartip.compliance.index import M_PER_DEG
+from tartip.core.geo import METRES_PER_DEGREE
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -84,8 +84,8 @@ def find_clutters(
     if n == 0 or n <= limit.min():
         return []
     lat0 = float(np.mean(lat))
-    x = lon * (M_PER_DEG * math.cos(math.radians(lat0)))
-    y = lat * M_PER_DEG
+    x = lon * (METRES_PER_DEGREE * math.cos(math.radians(lat0)))
+    y = lat * METRES_PER_DEGREE
     cell = _cells(x, y, float(radius.max()))
     order = np.argsort(cell, kind="stable").astype(np.int64)
     uniq, first, count = np.unique(cell[order], return_index=True, return_counts=True)

@@ -23,9 +23,9 @@ from numpy.typing import NDArray
 
 from tartip.compliance.clutter import find_clutters
 from tartip.compliance.enums import ViolationKind
-from tartip.compliance.index import M_PER_DEG
 from tartip.compliance.rulebook import NONE, RuleBook
 from tartip.compliance.snapshot import DISABLED, FleetSnapshot
+from tartip.core.geo import METRES_PER_DEGREE
 from tartip.zones.enums import ZoneKind
 
 IntArray = NDArray[np.int64]
@@ -318,8 +318,10 @@ def _clutters(snapshot: FleetSnapshot, book: RuleBook, join: _Join) -> list[Dete
         members = loose[clutter.members]
         companies = np.unique(snapshot.company[members])
         lon, lat = _centre(snapshot, members)
-        cell_x = int(np.floor(lon * M_PER_DEG * np.cos(np.radians(lat)) / CLUTTER_KEY_CELL_M))
-        cell_y = int(np.floor(lat * M_PER_DEG / CLUTTER_KEY_CELL_M))
+        cell_x = int(
+            np.floor(lon * METRES_PER_DEGREE * np.cos(np.radians(lat)) / CLUTTER_KEY_CELL_M)
+        )
+        cell_y = int(np.floor(lat * METRES_PER_DEGREE / CLUTTER_KEY_CELL_M))
         found.append(
             Detection(
                 kind=ViolationKind.clutter,

@@ -21,8 +21,8 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-# Metres per degree of latitude on the mean Earth sphere (and of longitude at the equator).
-M_PER_DEG = 111_195.0
+from tartip.core.geo import METRES_PER_DEGREE
+
 # A zone is small when it has at most this many vertices and spans at most this many metres.
 SMALL_MAX_VERTICES = 64
 SMALL_MAX_SPAN_M = 500.0
@@ -70,7 +70,7 @@ class ZoneIndex:
         geoms = np.array([s.geometry for s in shapes], dtype=object)
         bounds = shapely.bounds(geoms) if len(geoms) else np.zeros((0, 4))
         self.lat0 = float(lat0 if lat0 is not None else _middle(bounds[:, 1], bounds[:, 3]))
-        self.m_per_deg_lon = M_PER_DEG * math.cos(math.radians(self.lat0))
+        self.m_per_deg_lon = METRES_PER_DEGREE * math.cos(math.radians(self.lat0))
         small = _is_small(shapes, geoms, bounds, self.m_per_deg_lon)
         self.small_ids: IntArray = np.flatnonzero(small).astype(np.int64)
         self.large_ids: IntArray = np.flatnonzero(~small).astype(np.int64)
@@ -82,7 +82,7 @@ class ZoneIndex:
         self._cy = np.array([s.centre[1] if s.centre else np.nan for s in shapes], dtype=float)
         self._r = np.array([s.radius_m or np.nan for s in shapes], dtype=float)
         # Metres per degree of longitude at each disc's own latitude, as the disc was drawn.
-        self._kx = M_PER_DEG * np.cos(np.radians(np.nan_to_num(self._cy, nan=self.lat0)))
+        self._kx = METRES_PER_DEGREE * np.cos(np.radians(np.nan_to_num(self._cy, nan=self.lat0)))
         if len(geoms):
             shapely.prepare(geoms[~disc])
         self._grid = self._build_grid()
@@ -92,7 +92,7 @@ class ZoneIndex:
         if not len(ids):
             return None
         b = self._bounds[ids]
-        cell_lat = GRID_CELL_M / M_PER_DEG
+        cell_lat = GRID_CELL_M / METRES_PER_DEGREE
         cell_lon = GRID_CELL_M / self.m_per_deg_lon
         lon0, lat0 = float(b[:, 0].min()), float(b[:, 1].min())
         x0 = ((b[:, 0] - lon0) / cell_lon).astype(np.int64)
@@ -153,7 +153,7 @@ class ZoneIndex:
         disc = self._disc[zi]
         ok = np.empty(len(vi), dtype=bool)
         dx = (x[disc] - self._cx[zi[disc]]) * self._kx[zi[disc]]
-        dy = (y[disc] - self._cy[zi[disc]]) * M_PER_DEG
+        dy = (y[disc] - self._cy[zi[disc]]) * METRES_PER_DEGREE
         ok[disc] = dx * dx + dy * dy <= self._r[zi[disc]] ** 2
         poly = ~disc
         ok[poly] = shapely.intersects_xy(self._geoms[zi[poly]], x[poly], y[poly])
@@ -170,7 +170,7 @@ class ZoneIndex:
                 continue
             if self._disc[z]:
                 dx = (lon[idx] - self._cx[z]) * self._kx[z]
-                dy = (lat[idx] - self._cy[z]) * M_PER_DEG
+                dy = (lat[idx] - self._cy[z]) * METRES_PER_DEGREE
                 hit = idx[dx * dx + dy * dy <= self._r[z] ** 2]
             else:
                 hit = idx[shapely.intersects_xy(self._geoms[z], lon[idx], lat[idx])]
@@ -195,7 +195,7 @@ def _is_small(
     if not len(shapes):
         return np.zeros(0, dtype=bool)
     width = (bounds[:, 2] - bounds[:, 0]) * m_lon
-    span = np.maximum(width, (bounds[:, 3] - bounds[:, 1]) * M_PER_DEG)
+    span = np.maximum(width, (bounds[:, 3] - bounds[:, 1]) * METRES_PER_DEGREE)
     vertices = shapely.get_num_coordinates(geoms)
     disc = np.array([s.is_disc for s in shapes], dtype=bool)
     small: NDArray[np.bool_] = (span <= SMALL_MAX_SPAN_M) & (

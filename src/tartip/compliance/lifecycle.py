@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 
 from tartip.compliance.detectors import Detection
 from tartip.compliance.enums import ViolationKind
-from tartip.compliance.index import M_PER_DEG
 from tartip.compliance.models import Violation
 from tartip.compliance.snapshot import FleetSnapshot
+from tartip.core.geo import METRES_PER_DEGREE
 
 # Evidence keeps this many vehicles; the total is always kept.
 EVIDENCE_MAX = 50
@@ -131,8 +131,8 @@ def _values(
 
 
 def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    kx = M_PER_DEG * math.cos(math.radians(lat1))
-    return math.hypot((lon2 - lon1) * kx, (lat2 - lat1) * M_PER_DEG)
+    kx = METRES_PER_DEGREE * math.cos(math.radians(lat1))
+    return math.hypot((lon2 - lon1) * kx, (lat2 - lat1) * METRES_PER_DEGREE)
 
 
 def _match_clutters(detections: list[Detection], open_rows: Mapping[str, Any]) -> None:

@@ -11,6 +11,9 @@ from shapely.geometry.base import BaseGeometry
 from tartip.core.errors import InvalidInput, Problem
 
 EARTH_RADIUS_M = 6_371_008.8
+# Metres in a degree of latitude (and of longitude at the equator) on that sphere: the one flat
+# approximation near a point that every module uses, so its distances agree with ``haversine_m``.
+METRES_PER_DEGREE = 2 * math.pi * EARTH_RADIUS_M / 360
 
 
 def geometry_from_geojson(obj: dict[str, Any], *, where: str = "geometry") -> BaseGeometry:

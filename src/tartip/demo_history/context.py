@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from tartip.cities import service as cities_service
 from tartip.cities.models import City, Company
+from tartip.core.geo import METRES_PER_DEGREE
 from tartip.damage.demo import DEMO_AGREEMENTS
 from tartip.db import bulk
 from tartip.reports.report_model import ReportPeriod
@@ -33,7 +34,6 @@ from tartip.zones.models import Zone, ZoneVersion
 
 HISTORY_BY = "demo history"  # the author of every history row, and the marker
 SEED = 20_251_031
-METRES_PER_DEGREE = 111_320.0
 
 # How busy each local hour is (trips; complaints, damage and incidents follow the same day).
 HOURLY = np.array(

@@ -16,7 +16,8 @@ import shapely
 from sqlalchemy import select
 
 from tartip.cities import districts
-from tartip.demo_history.context import HOURLY, METRES_PER_DEGREE, History, insert_rows, pick
+from tartip.core.geo import METRES_PER_DEGREE
+from tartip.demo_history.context import HOURLY, History, insert_rows, pick
 from tartip.trips.statistics_models import (
     OUTSIDE,
     TripCellRollup,

@@ -10,10 +10,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from tartip.core.geo import geometry_to_geojson
+from tartip.core.geo import EARTH_RADIUS_M, geometry_to_geojson
 from tartip.events.enums import EventZoneRole
 from tartip.zones.enums import ZoneKind
-from tartip.zones.geometry import EARTH_RADIUS_M, disc
+from tartip.zones.geometry import disc
 
 PERIMETER_M = 300.0
 SLOW_M = 600.0

@@ -38,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from tartip.core.geo import METRES_PER_DEGREE
 from tartip.db import bulk
 from tartip.fleet.enums import ChangeKind, VehicleStatus
 from tartip.fleet.models import Vehicle, VehicleChange
@@ -47,8 +48,6 @@ log = logging.getLogger(__name__)
 # GPS of a parked scooter wanders by 5–10 m (more between tall buildings); 15 m is well above that
 # and below the width of a pavement-to-roadway move, which is what putting in order cares about.
 MOVE_THRESHOLD_M = 15.0
-# Metres per degree of latitude (and of longitude at the equator) on the mean Earth sphere.
-M_PER_DEG = 111_195.0
 STATE_KEY = "fleet.live"
 # Up to this many new rows, their ids are looked up by name through the unique index.
 _ID_LOOKUP_MAX = 500
@@ -243,7 +242,7 @@ def plan_snapshot(
         if known is None:
             _plan_new(live, plan, obs, at)
             continue
-        dy = (obs.lat - known.lat) * M_PER_DEG
+        dy = (obs.lat - known.lat) * METRES_PER_DEGREE
         dx = (obs.lon - known.lon) * known.x_scale
         dist_sq = dx * dx + dy * dy
         if dist_sq <= threshold_sq and obs.status == known.status:
@@ -520,7 +519,7 @@ def purge_departed(db: Session, *, state: LiveState, city_id: int, before: datet
 
 
 def _x_scale(lat: float) -> float:
-    return M_PER_DEG * math.cos(math.radians(lat))
+    return METRES_PER_DEGREE * math.cos(math.radians(lat))
 
 
 def _dt(seconds: float | None) -> datetime | None:

@@ -20,7 +20,7 @@ from tartip.auth.scope import Scope
 from tartip.cities import service as cities_service
 from tartip.cities.models import City
 from tartip.core.errors import TartipError
-from tartip.core.geo import haversine_m
+from tartip.core.geo import METRES_PER_DEGREE, haversine_m
 from tartip.ops import service as tasks_service
 from tartip.ops import staff, vehicles, work
 from tartip.ops.enums import TaskAction, TaskState, TravelMode
@@ -33,7 +33,6 @@ SPEEDUP = 4.0  # the demo walks four times faster than life
 ARRIVED_M = 20.0
 WORK_FOR = timedelta(seconds=40)
 MAX_STEP = timedelta(seconds=30)
-M_PER_DEG = 111_320.0
 
 
 def _scope(user: User, city: City) -> Scope:
@@ -58,8 +57,8 @@ def _patrol_point(
     lon, lat = (centre.x, centre.y) if centre is not None else (city.center_lon, city.center_lat)
     rng = random.Random(seed * 100_003 + int(at.timestamp() // 90))
     angle, radius = rng.uniform(0, 2 * math.pi), rng.uniform(20, 150)
-    dlat = radius * math.sin(angle) / M_PER_DEG
-    dlon = radius * math.cos(angle) / (M_PER_DEG * math.cos(math.radians(lat)))
+    dlat = radius * math.sin(angle) / METRES_PER_DEGREE
+    dlon = radius * math.cos(angle) / (METRES_PER_DEGREE * math.cos(math.radians(lat)))
     return lon + dlon, lat + dlat
 
 

@@ -19,13 +19,12 @@ from sqlalchemy.orm import Session
 
 from tartip.cities import service as cities_service
 from tartip.cities.models import Company
-from tartip.core.geo import haversine_m
+from tartip.core.geo import METRES_PER_DEGREE, haversine_m
 from tartip.fleet.models import Vehicle
 
 ID_PARAMS = ("id", "vehicle_id", "vehicle", "scooter", "scooter_id", "qr", "code", "number", "sn")
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{2,63}")
 NEAR_M = 60.0  # the radius counted around a task: one clutter, one parking place
-M_PER_DEG_LAT = 111_320.0
 
 
 def candidates(code: str) -> list[str]:
@@ -96,7 +95,7 @@ def nearby_counts(
     db: Session, *, city_id: int, lon: float, lat: float, radius_m: float = NEAR_M
 ) -> dict[int, int]:
     """Vehicles of each company in the live feed within ``radius_m`` of a place."""
-    dlat = radius_m / M_PER_DEG_LAT
+    dlat = radius_m / METRES_PER_DEGREE
     dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
     stmt = select(Vehicle.company_id, Vehicle.lon, Vehicle.lat).where(
         Vehicle.city_id == city_id,

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-# Metres per degree of latitude (mean; the same constant the districts' gap search uses).
-METRES_PER_DEGREE = 111_320.0
+from tartip.core.geo import METRES_PER_DEGREE
+
 SQRT3 = math.sqrt(3.0)
 
 

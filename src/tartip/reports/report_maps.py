@@ -30,7 +30,8 @@ from tartip.cities import districts as cities_districts
 from tartip.cities.models import City
 from tartip.compliance.enums import ViolationKind
 from tartip.compliance.models import Violation
-from tartip.reports.dashboards_hex import METRES_PER_DEGREE, HexGrid
+from tartip.core.geo import METRES_PER_DEGREE
+from tartip.reports.dashboards_hex import HexGrid
 from tartip.reports.report_model import (
     Figure,
     Map,

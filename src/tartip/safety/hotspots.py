@@ -28,7 +28,7 @@ from shapely import box
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-METRES_PER_DEGREE = 111_320.0
+from tartip.core.geo import METRES_PER_DEGREE
 
 
 class Action(StrEnum):

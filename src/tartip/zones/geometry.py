@@ -16,7 +16,8 @@ from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
-EARTH_RADIUS_M = 6_371_008.8
+from tartip.core.geo import EARTH_RADIUS_M
+
 DISC_SEGMENTS = 48
 # Coordinates kept in storage and output: 7 decimals is about 1 cm.
 PRECISION = 7
