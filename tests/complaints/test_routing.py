@@ -62,7 +62,10 @@ def test_a_task_done_resolves_the_complaint_with_an_answer_and_an_email(
     assert (task.origin, task.source_ref, task.kind) == (
         TaskOrigin.complaint, complaint.reference, TaskKind.move_to_parking,
     )  # fmt: skip
-    assert task.deadline == complaint.due_at
+    # A scout is sent within the hour (as to a badly parked vehicle the detector found), well
+    # before the complaint's own due time.
+    assert complaint.due_at > task.created_at + timedelta(hours=1)
+    assert task.deadline == task.created_at + timedelta(hours=1)
     assert task.company_ids == [builders.company(db, city, "jet").id]
     assert "a@example.kz" not in task.notes and "Самокаты" in task.notes
     tasks_service.assign(db, scope=lead, task_id=task.id, scout_id=scout.id)

@@ -11,7 +11,8 @@ complainant's language, and e-mailed; could not be done or withdrawn → it goes
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -51,10 +52,29 @@ from tartip.ops.enums import OPEN_STATES, TaskKind, TaskOrigin, TaskState
 from tartip.ops.models import Task, WorkLog
 
 C = ComplaintCategory
-TASK_OF: dict[ComplaintCategory, tuple[TaskKind, int, str]] = {
-    C.blocking_passage: (TaskKind.move_to_parking, 5, "Blocking a passage"),
-    C.badly_parked: (TaskKind.move_to_parking, 4, "Badly parked"),
-    C.damaged_vehicle: (TaskKind.inspect_vehicle, 3, "Damaged vehicle"),
+
+
+@dataclass(frozen=True)
+class ComplaintWork:
+    """The scout's task a kind of complaint makes: its kind, priority and time to be done."""
+
+    kind: TaskKind
+    priority: int
+    # As for the violation of the same kind (``ops.jobs.WORK``): the complaint's own due time
+    # (answering the complainant) is often a day away, and the planner serves the nearest
+    # deadlines first, so a task due then would wait behind every violation of the hour.
+    within: timedelta
+    title: str
+
+
+TASK_OF: dict[ComplaintCategory, ComplaintWork] = {
+    C.blocking_passage: ComplaintWork(
+        TaskKind.move_to_parking, 5, timedelta(minutes=30), "Blocking a passage"
+    ),
+    C.badly_parked: ComplaintWork(TaskKind.move_to_parking, 4, timedelta(hours=1), "Badly parked"),
+    C.damaged_vehicle: ComplaintWork(
+        TaskKind.inspect_vehicle, 3, timedelta(hours=4), "Damaged vehicle"
+    ),
 }
 URGENT_SOURCES = frozenset({ComplaintSource.government, ComplaintSource.police})
 VEHICLES_KEPT = 20
@@ -149,7 +169,8 @@ def open_task(db: Session, *, scope: Scope, complaint: Complaint) -> Task:
         current = db.get(Task, complaint.task_id)
         if current is not None and current.state in OPEN_STATES:
             raise Conflict(f"complaint {complaint.reference} already has open task {current.id}")
-    kind, priority, title = TASK_OF[category]
+    work = TASK_OF[category]
+    priority = work.priority
     if complaint.source in URGENT_SOURCES:
         priority = min(priority + 1, 5)
     now = utcnow()
@@ -158,17 +179,17 @@ def open_task(db: Session, *, scope: Scope, complaint: Complaint) -> Task:
     )
     task = Task(
         city_id=complaint.city_id,
-        kind=kind,
+        kind=work.kind,
         origin=TaskOrigin.complaint,
         state=TaskState.new,
-        title=f"{title}: {complaint.reference}",
+        title=f"{work.title}: {complaint.reference}",
         # What the complainant wrote is what the scout needs; never their contact details.
         notes="\n".join(p for p in (complaint.address, complaint.description) if p),
         priority=priority,
         lon=complaint.lon,
         lat=complaint.lat,
         zone_id=zone_id or complaint.zone_id,
-        deadline=complaint.due_at,
+        deadline=min(complaint.due_at, now + work.within),
         source_ref=complaint.reference,
         company_ids=_company_ids(db, complaint),
         vehicles=_task_vehicles(db, complaint),
@@ -315,12 +336,25 @@ def follow_tasks(db: Session, *, city: City, config: ComplaintConfig, at: dateti
 
 def comments_of(db: Session, *, scope: Scope, complaint_id: int) -> list[ComplaintComment]:
     """The notes and messages the caller may read: a company only its own thread."""
-    stmt = select(ComplaintComment).where(ComplaintComment.complaint_id == complaint_id)
+    return comments_of_each(db, scope=scope, complaint_ids=[complaint_id]).get(complaint_id, [])
+
+
+def comments_of_each(
+    db: Session, *, scope: Scope, complaint_ids: list[int]
+) -> dict[int, list[ComplaintComment]]:
+    """Each complaint's notes and messages the caller may read (one query for a page)."""
+    found: dict[int, list[ComplaintComment]] = {}
+    if not complaint_ids:
+        return found
+    c = ComplaintComment
+    stmt = select(c).where(c.complaint_id.in_(complaint_ids))
     if scope.company_id is not None:
-        stmt = stmt.where(ComplaintComment.company_id == scope.company_id)
+        stmt = stmt.where(c.company_id == scope.company_id)
     elif not access.sees_all_companies(scope):
-        return []
-    return list(db.scalars(stmt.order_by(ComplaintComment.at, ComplaintComment.id)))
+        return found
+    for note in db.scalars(stmt.order_by(c.at, c.id)):
+        found.setdefault(note.complaint_id, []).append(note)
+    return found
 
 
 def comment(db: Session, *, scope: Scope, reference: str, data: CommentCreate) -> ComplaintComment:

@@ -21,7 +21,8 @@ class TaskKind(StrEnum):
 
 
 class TaskOrigin(StrEnum):
-    """Where a task came from; complaints and damage reports open tasks in later issues."""
+    """Where a task came from: a violation, a complaint, a supervisor (``manual``); the demo history
+    also writes ``event`` tasks, and ``damage`` is reserved."""
 
     violation = "violation"
     manual = "manual"
