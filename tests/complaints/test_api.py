@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tartip.auth.enums import Role
@@ -134,3 +135,34 @@ def test_city_viewers_read_without_contact_and_see_figures(
     assert figures.total.total == 1 and figures.total.resolved == 1
     assert figures.by_source[0].key == "citizen"
     assert figures.total.median_hours is not None
+
+
+def test_a_page_of_complaints_costs_the_same_queries_whatever_its_length(
+    app_client: TestClient, db: Session, city: City
+):
+    jet_feed = builders.make_feed(db, builders.company(db, city, "jet"))
+    builders.make_vehicle(db, jet_feed, vehicle_id="JET-NEAR", lon=NEAR[0], lat=NEAR[1])
+    lead = bearer(db, city, "lead-page", Role.supervisor)
+    engine = db.get_bind().engine
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    def listed(size: int) -> int:
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            page = app_client.get(f"{API}?size={size}", headers=lead)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert page.status_code == 200
+        assert len(page.json()["items"]) == size
+        # Every complaint is read with its vehicle and company, as a single one is.
+        assert all(c["vehicles"] and c["companies"] for c in page.json()["items"])
+        return len(statements)
+
+    for _ in range(8):
+        made = app_client.post(API, json=body(lon=NEAR[0], lat=NEAR[1]), headers=lead)
+        assert made.status_code == 201, made.text
+    assert listed(2) == listed(8)

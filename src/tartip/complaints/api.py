@@ -158,7 +158,7 @@ def list_complaints(
     found, total = access.list_complaints(
         db, scope=scope, filters=filters, offset=paging.offset, limit=paging.size
     )
-    items = [present.complaint_read(db, scope=scope, complaint=c) for c in found]
+    items = present.complaint_reads(db, scope=scope, complaints=found)
     return ComplaintPage(items=items, total=total, page=paging.page, size=paging.size)
 
 

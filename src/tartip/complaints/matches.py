@@ -26,15 +26,38 @@ from tartip.core.errors import InvalidInput, NotFound, Problem
 
 def vehicles_of(db: Session, *, complaint_id: int) -> list[ComplaintVehicle]:
     """A complaint's matched vehicles, nearest first."""
-    stmt = select(ComplaintVehicle).where(ComplaintVehicle.complaint_id == complaint_id)
-    rows = list(db.scalars(stmt))
-    return sorted(rows, key=lambda v: (v.distance_m is None, v.distance_m or 0.0, v.id))
+    return vehicles_of_each(db, complaint_ids=[complaint_id]).get(complaint_id, [])
+
+
+def vehicles_of_each(db: Session, *, complaint_ids: list[int]) -> dict[int, list[ComplaintVehicle]]:
+    """Each complaint's matched vehicles, nearest first (one query for a page of complaints)."""
+    found: dict[int, list[ComplaintVehicle]] = {}
+    if not complaint_ids:
+        return found
+    stmt = select(ComplaintVehicle).where(ComplaintVehicle.complaint_id.in_(complaint_ids))
+    for v in db.scalars(stmt):
+        found.setdefault(v.complaint_id, []).append(v)
+    for rows in found.values():
+        rows.sort(key=lambda v: (v.distance_m is None, v.distance_m or 0.0, v.id))
+    return found
 
 
 def companies_of(db: Session, *, complaint_id: int) -> list[ComplaintCompany]:
     """The companies a complaint concerns."""
-    stmt = select(ComplaintCompany).where(ComplaintCompany.complaint_id == complaint_id)
-    return list(db.scalars(stmt.order_by(ComplaintCompany.id)))
+    return companies_of_each(db, complaint_ids=[complaint_id]).get(complaint_id, [])
+
+
+def companies_of_each(
+    db: Session, *, complaint_ids: list[int]
+) -> dict[int, list[ComplaintCompany]]:
+    """The companies each complaint concerns (one query for a page of complaints)."""
+    found: dict[int, list[ComplaintCompany]] = {}
+    if not complaint_ids:
+        return found
+    stmt = select(ComplaintCompany).where(ComplaintCompany.complaint_id.in_(complaint_ids))
+    for link in db.scalars(stmt.order_by(ComplaintCompany.id)):
+        found.setdefault(link.complaint_id, []).append(link)
+    return found
 
 
 def match_vehicles(

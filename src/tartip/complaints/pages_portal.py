@@ -41,7 +41,7 @@ def portal_list(
         **view.context(),
         "portal_section": "complaints",
         "q": _query(view),
-        "rows": [present.complaint_read(db, scope=view.scope, complaint=c) for c in found],
+        "rows": present.complaint_reads(db, scope=view.scope, complaints=found),
         "total": total,
         "open_only": open_only,
     }

@@ -6,6 +6,7 @@ admins and supervisors sees the complainant's contact details.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -13,10 +14,17 @@ from sqlalchemy.orm import Session
 
 from tartip.auth.scope import Scope
 from tartip.cities import service as cities_service
+from tartip.cities.models import Company
 from tartip.complaints import access, matches, routing
-from tartip.complaints import service as complaints
+from tartip.complaints import service as complaints_service
 from tartip.complaints.enums import OPEN
-from tartip.complaints.models import Complaint
+from tartip.complaints.models import (
+    Complaint,
+    ComplaintComment,
+    ComplaintCompany,
+    ComplaintTransition,
+    ComplaintVehicle,
+)
 from tartip.complaints.schemas import (
     CommentRead,
     CompanyLinkRead,
@@ -40,23 +48,77 @@ def _mine(scope: Scope, company_id: int | None) -> bool:
     return scope.company_id is None or company_id == scope.company_id
 
 
-def _damage_ref(db: Session, scope: Scope, complaint: Complaint) -> str | None:
+@dataclass(frozen=True)
+class _Related:
+    """What a page of complaints shows beside their own columns, read once for the page."""
+
+    companies: dict[int, Company]
+    zones: dict[int, Zone]
+    vehicles: dict[int, list[ComplaintVehicle]]
+    links: dict[int, list[ComplaintCompany]]
+    photos: dict[int, list[int]]
+    history: dict[int, list[ComplaintTransition]]
+    comments: dict[int, list[ComplaintComment]]
+    # Each handover reference on the page: the company it was handed to.
+    handed_to: dict[str, int]
+
+    @classmethod
+    def read(cls, db: Session, *, scope: Scope, complaints: list[Complaint]) -> _Related:
+        ids = [c.id for c in complaints]
+        zone_ids = {c.zone_id for c in complaints if c.zone_id is not None}
+        refs = {c.damage_ref for c in complaints if c.damage_ref is not None}
+        handed_to: dict[str, int] = {}
+        if refs and scope.company_id is not None:
+            stmt = select(Handover.reference, Handover.company_id).where(
+                Handover.city_id == scope.city_id, Handover.reference.in_(refs)
+            )
+            handed_to = {str(r): int(c) for r, c in db.execute(stmt)}
+        return cls(
+            companies={
+                c.id: c
+                for city_id in {c.city_id for c in complaints}
+                for c in cities_service.list_companies(db, city_id=city_id)
+            },
+            zones=(
+                {z.id: z for z in db.scalars(select(Zone).where(Zone.id.in_(zone_ids)))}
+                if zone_ids
+                else {}
+            ),
+            vehicles=matches.vehicles_of_each(db, complaint_ids=ids),
+            links=matches.companies_of_each(db, complaint_ids=ids),
+            photos=complaints_service.photo_ids(db, complaint_ids=ids),
+            history=complaints_service.history_of_each(db, complaint_ids=ids),
+            comments=routing.comments_of_each(db, scope=scope, complaint_ids=ids),
+            handed_to=handed_to,
+        )
+
+
+def _damage_ref(scope: Scope, complaint: Complaint, related: _Related) -> str | None:
     """The handover's reference; a company sees it only when the handover is its own."""
     if complaint.damage_ref is None or scope.company_id is None:
         return complaint.damage_ref
-    owner = db.scalar(
-        select(Handover.company_id).where(
-            Handover.city_id == complaint.city_id, Handover.reference == complaint.damage_ref
-        )
-    )
+    owner = related.handed_to.get(complaint.damage_ref)
     return complaint.damage_ref if owner == scope.company_id else None
 
 
 def complaint_read(db: Session, *, scope: Scope, complaint: Complaint) -> ComplaintRead:
     """One complaint as the caller may see it."""
-    companies = {c.id: c for c in cities_service.list_companies(db, city_id=complaint.city_id)}
+    return complaint_reads(db, scope=scope, complaints=[complaint])[0]
+
+
+def complaint_reads(
+    db: Session, *, scope: Scope, complaints: list[Complaint]
+) -> list[ComplaintRead]:
+    """Complaints as the caller may see them, their related rows read once for all of them."""
+    related = _Related.read(db, scope=scope, complaints=complaints)
+    now = utcnow()
+    return [_read(scope, complaint, related, now) for complaint in complaints]
+
+
+def _read(scope: Scope, complaint: Complaint, related: _Related, now: datetime) -> ComplaintRead:
+    companies = related.companies
     slug = {i: c.slug for i, c in companies.items()}
-    zone = db.get(Zone, complaint.zone_id) if complaint.zone_id is not None else None
+    zone = related.zones.get(complaint.zone_id) if complaint.zone_id is not None else None
     vehicles = [
         VehicleMatchRead(
             id=v.id,
@@ -69,7 +131,7 @@ def complaint_read(db: Session, *, scope: Scope, complaint: Complaint) -> Compla
             origin=v.origin,
             state=v.state,
         )  # fmt: skip
-        for v in matches.vehicles_of(db, complaint_id=complaint.id)
+        for v in related.vehicles.get(complaint.id, [])
         if _mine(scope, v.company_id)
     ]
     links = [
@@ -81,7 +143,7 @@ def complaint_read(db: Session, *, scope: Scope, complaint: Complaint) -> Compla
             routed_at=c.routed_at,
             answered_at=c.answered_at,
         )  # fmt: skip
-        for c in matches.companies_of(db, complaint_id=complaint.id)
+        for c in related.links.get(complaint.id, [])
         if _mine(scope, c.company_id) and c.company_id in companies
     ]
     contact = (
@@ -107,7 +169,7 @@ def complaint_read(db: Session, *, scope: Scope, complaint: Complaint) -> Compla
         occurred_at=complaint.occurred_at,
         received_at=complaint.received_at,
         due_at=complaint.due_at,
-        overdue=is_overdue(complaint),
+        overdue=is_overdue(complaint, now),
         description=complaint.description,
         zone_id=complaint.zone_id,
         zone_name=zone.name if zone else None,
@@ -117,9 +179,9 @@ def complaint_read(db: Session, *, scope: Scope, complaint: Complaint) -> Compla
         closed_at=complaint.closed_at,
         reopen_count=complaint.reopen_count,
         task_id=complaint.task_id if access.sees_all_companies(scope) else None,
-        damage_ref=_damage_ref(db, scope, complaint),
+        damage_ref=_damage_ref(scope, complaint, related),
         external_ref=complaint.external_ref if own else None,
-        photo_ids=complaints.photo_ids(db, complaint_ids=[complaint.id]).get(complaint.id, []),
+        photo_ids=related.photos.get(complaint.id, []),
         contact=contact,
         vehicles=vehicles,
         companies=links,
@@ -132,7 +194,7 @@ def complaint_read(db: Session, *, scope: Scope, complaint: Complaint) -> Compla
                 by=t.by,
                 note=t.note,
             )  # fmt: skip
-            for t in complaints.history(db, complaint_id=complaint.id)
+            for t in related.history.get(complaint.id, [])
         ],
         comments=[
             CommentRead(
@@ -143,7 +205,7 @@ def complaint_read(db: Session, *, scope: Scope, complaint: Complaint) -> Compla
                 body=n.body,
                 at=n.at,
             )  # fmt: skip
-            for n in routing.comments_of(db, scope=scope, complaint_id=complaint.id)
+            for n in related.comments.get(complaint.id, [])
         ],
     )
 
