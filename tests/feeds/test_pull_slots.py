@@ -127,6 +127,9 @@ def test_a_months_feed_measures_outlive_the_purged_pulls(db: Session, city: City
     jobs.purge(ctx, db, city)  # "now" is long after June: its pulls go
     assert db.scalar(select(func.count()).select_from(FeedPull)) == 0
     assert measures() == before
+    # A recount touches only the slots that still have pulls.
+    assert pull_slots.rebuild(db) == 0
+    assert measures() == before
 
 
 @pytest.fixture(params=["sqlite", "postgis"])

@@ -8,18 +8,18 @@ of tens of thousands of pulls. A slot is ``[slot_start, slot_start + SLOT_S)`` i
 a month starting at a local midnight starts a slot in every zone whose offset is whole minutes
 of five.
 
-The sums only grow: a pull is added once, when it is stored. ``rebuild`` recounts slots from the
-pulls still kept (after a migration, or for a store loaded in bulk).
+The sums only grow: a pull is added once, when it is stored. ``rebuild`` recounts the slots that
+still have pulls (a store loaded in bulk; a check that the sums agree with the pulls).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, case, delete, select
+from sqlalchemy import Row, Table, case, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -33,6 +33,11 @@ SLOT_S = 300
 VEHICLE_FILES = ("vehicle_status", "free_bike_status", "vehicles_status")
 # The GBFS vehicle files, whose snapshots are the live picture: they count the fleet.
 GBFS_VEHICLE_FILES = ("vehicle_status", "free_bike_status")
+# The columns a slot sums (beside its feed, city and start).
+SUMS = (
+    "pulls", "failed", "vehicle_pulls", "last_new_at", "last_new_vehicles", "snapshots",
+    "vehicles_sum", "vehicles_peak",
+)  # fmt: skip
 # Slot rows per upsert statement (11 values each: under SQLite's bound-variable limit).
 UPSERT_BATCH = 2_000
 
@@ -90,19 +95,8 @@ class SlotSums:
 
     def row(self) -> dict[str, Any]:
         """The sums as a ``feed_pull_slot`` row."""
-        return {
-            "city_id": self.city_id,
-            "feed_id": self.feed_id,
-            "slot_start": self.slot_start,
-            "pulls": self.pulls,
-            "failed": self.failed,
-            "vehicle_pulls": self.vehicle_pulls,
-            "last_new_at": self.last_new_at,
-            "last_new_vehicles": self.last_new_vehicles,
-            "snapshots": self.snapshots,
-            "vehicles_sum": self.vehicles_sum,
-            "vehicles_peak": self.vehicles_peak,
-        }
+        keys = ("city_id", "feed_id", "slot_start", *SUMS)
+        return {name: getattr(self, name) for name in keys}
 
 
 def summed(pulls: Iterable[FeedPull | Row[Any]]) -> list[SlotSums]:
@@ -125,29 +119,37 @@ def summed(pulls: Iterable[FeedPull | Row[Any]]) -> list[SlotSums]:
 
 def add(db: Session, pulls: Sequence[FeedPull]) -> None:
     """Add newly stored pulls to their slots' sums (one statement; a slot is created on need)."""
-    _upsert(db, [s.row() for s in summed(pulls)])
+    _upsert(db, [s.row() for s in summed(pulls)], merge=_merged)
 
 
 def rebuild(db: Session, *, since: datetime | None = None) -> int:
-    """Recount every slot from ``since`` on from the pulls kept; the count of slots written."""
-    first = None if since is None else slot_start(since)
+    """Recount, from the pulls kept, every slot that has pulls (from ``since`` on).
+
+    For stores loaded in bulk and for checking the sums. A slot whose pulls were all purged keeps
+    its sums; one whose older pulls were purged is recounted from those left.
+    """
     p = FeedPull
-    stale = delete(FeedPullSlot)
     columns = (p.city_id, p.feed_id, p.file, p.started_at, p.outcome, p.records, p.records_rejected)
     pulls = select(*columns).order_by(p.feed_id, p.started_at)
-    if first is not None:
-        stale = stale.where(FeedPullSlot.slot_start >= first)
-        pulls = pulls.where(p.started_at >= first)
-    db.execute(stale)
+    if since is not None:
+        pulls = pulls.where(p.started_at >= slot_start(since))
     rows = [s.row() for s in summed(db.execute(pulls.execution_options(yield_per=20_000)))]
-    _upsert(db, rows)
+    _upsert(db, rows, merge=_replaced)
     return len(rows)
 
 
-def _upsert(db: Session, rows: list[dict[str, Any]]) -> None:
+Merge = Callable[[Any, Any], dict[str, ColumnElement[Any]]]
+
+
+def _upsert(db: Session, rows: list[dict[str, Any]], *, merge: Merge) -> None:
     table: Table = FeedPullSlot.__table__  # type: ignore[assignment]
     for batch in bulk.batches(rows, UPSERT_BATCH):
-        bulk.upsert(db, table, batch, keys=("feed_id", "slot_start"), merge=_merged)
+        bulk.upsert(db, table, batch, keys=("feed_id", "slot_start"), merge=merge)
+
+
+def _replaced(_now: Any, new: Any) -> dict[str, ColumnElement[Any]]:
+    """A recounted slot's columns: the recount's."""
+    return {name: getattr(new, name) for name in SUMS}
 
 
 def _merged(now: Any, new: Any) -> dict[str, ColumnElement[Any]]:
