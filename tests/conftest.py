@@ -78,6 +78,17 @@ def migrated_urls(
     drop_pg_database(pg_name)
 
 
+@pytest.fixture(params=BACKENDS)
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path, worker_tag: str) -> Iterator[str]:
+    """An empty database of each backend, for a test that migrates it itself."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    name = f"tartip_empty_{worker_tag}"
+    yield create_pg_database(name)
+    drop_pg_database(name)
+
+
 @pytest.fixture(scope="session")
 def engines(migrated_urls: dict[str, str]) -> Iterator[dict[str, Engine]]:
     """One engine per backend."""

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
-import pytest
 from sqlalchemy import inspect
 
 from tartip.db import migrate
 from tartip.db.engine import make_engine
 from tartip.models import Base
-from tests.conftest import create_pg_database, drop_pg_database
-
-
-@pytest.fixture(params=["sqlite", "postgis"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path, worker_tag: str):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    name = f"tartip_migrations_{worker_tag}"
-    yield create_pg_database(name)
-    drop_pg_database(name)
 
 
 def _tables(url: str) -> set[str]:
@@ -32,21 +19,21 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
-def test_upgrade_downgrade_upgrade(fresh_url: str):
-    migrate.upgrade(fresh_url)
-    assert _tables(fresh_url) == set(Base.metadata.tables)
-    migrate.downgrade(fresh_url, "base")
-    assert _tables(fresh_url) == set()
-    migrate.upgrade(fresh_url)
-    assert _tables(fresh_url) == set(Base.metadata.tables)
+def test_upgrade_downgrade_upgrade(empty_url: str):
+    migrate.upgrade(empty_url)
+    assert _tables(empty_url) == set(Base.metadata.tables)
+    migrate.downgrade(empty_url, "base")
+    assert _tables(empty_url) == set()
+    migrate.upgrade(empty_url)
+    assert _tables(empty_url) == set(Base.metadata.tables)
 
 
-def test_models_and_migrations_agree(fresh_url: str):
+def test_models_and_migrations_agree(empty_url: str):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    migrate.upgrade(fresh_url)
-    engine = make_engine(fresh_url)
+    migrate.upgrade(empty_url)
+    engine = make_engine(empty_url)
     try:
         with engine.connect() as conn, warnings.catch_warnings():
             # SQLAlchemy cannot reflect PostGIS's geometry type; it is checked below instead.

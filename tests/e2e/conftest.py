@@ -19,7 +19,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
@@ -237,6 +244,9 @@ def server(
 
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
+    # Assertions wait as long as actions do (10 s): while the other test worker keeps both cores
+    # busy, a page that reads four APIs before it says it is ready can take over the default 5 s.
+    expect.set_options(timeout=10_000)
     with sync_playwright() as p:
         yield p
 

@@ -5,11 +5,9 @@ summed by the migration from the pulls a database already had."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -27,7 +25,6 @@ from tartip.feeds.models import FeedPull, FeedPullSlot
 from tartip.reports import service as scorecard_service
 from tartip.reports.scorecard import MeasureKey
 from tests import builders
-from tests.conftest import create_pg_database, drop_pg_database
 from tests.feeds.conftest import FakeServer, add_feed
 from tests.reports import helpers
 
@@ -132,19 +129,9 @@ def test_a_months_feed_measures_outlive_the_purged_pulls(db: Session, city: City
     assert measures() == before
 
 
-@pytest.fixture(params=["sqlite", "postgis"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path, worker_tag: str):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'slots.db'}"
-        return
-    name = f"tartip_pull_slots_{worker_tag}"
-    yield create_pg_database(name)
-    drop_pg_database(name)
-
-
-def test_the_migration_sums_the_pulls_already_kept(fresh_url: str):
-    migrate.upgrade(fresh_url, "3a0f1c2d4e09")
-    engine = make_engine(fresh_url)
+def test_the_migration_sums_the_pulls_already_kept(empty_url: str):
+    migrate.upgrade(empty_url, "3a0f1c2d4e09")
+    engine = make_engine(empty_url)
     try:
         with Session(engine) as db:
             city = cities_service.seed_almaty(db)
@@ -162,7 +149,7 @@ def test_the_migration_sums_the_pulls_already_kept(fresh_url: str):
                              records=None if failed else 10 + i, records_rejected=1)
                 )  # fmt: skip
             db.commit()
-        migrate.upgrade(fresh_url)
+        migrate.upgrade(empty_url)
         with Session(engine) as db:
             migrated = slot_rows(db, feed_id)
             assert [r[1:4] for r in migrated] == [(3, 1, 3), (1, 0, 1)]
