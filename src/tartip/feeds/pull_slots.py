@@ -40,6 +40,8 @@ SUMS = (
 )  # fmt: skip
 # Slot rows per upsert statement (11 values each: under SQLite's bound-variable limit).
 UPSERT_BATCH = 2_000
+# How a slot already stored takes new sums: (its columns, the new row's) → the columns' new values.
+Merge = Callable[[Any, Any], dict[str, ColumnElement[Any]]]
 
 
 def slot_start(at: datetime) -> datetime:
@@ -136,9 +138,6 @@ def rebuild(db: Session, *, since: datetime | None = None) -> int:
     rows = [s.row() for s in summed(db.execute(pulls.execution_options(yield_per=20_000)))]
     _upsert(db, rows, merge=_replaced)
     return len(rows)
-
-
-Merge = Callable[[Any, Any], dict[str, ColumnElement[Any]]]
 
 
 def _upsert(db: Session, rows: list[dict[str, Any]], *, merge: Merge) -> None:
