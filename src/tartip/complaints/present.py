@@ -65,18 +65,19 @@ class _Related:
     @classmethod
     def read(cls, db: Session, *, scope: Scope, complaints: list[Complaint]) -> _Related:
         ids = [c.id for c in complaints]
+        cities = {c.city_id for c in complaints}
         zone_ids = {c.zone_id for c in complaints if c.zone_id is not None}
         refs = {c.damage_ref for c in complaints if c.damage_ref is not None}
         handed_to: dict[str, int] = {}
         if refs and scope.company_id is not None:
             stmt = select(Handover.reference, Handover.company_id).where(
-                Handover.city_id == scope.city_id, Handover.reference.in_(refs)
+                Handover.city_id.in_(cities), Handover.reference.in_(refs)
             )
             handed_to = {str(r): int(c) for r, c in db.execute(stmt)}
         return cls(
             companies={
                 c.id: c
-                for city_id in {c.city_id for c in complaints}
+                for city_id in cities
                 for c in cities_service.list_companies(db, city_id=city_id)
             },
             zones=(
