@@ -11,7 +11,6 @@ complainant's language, and e-mailed; could not be done or withdrawn → it goes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,31 +49,18 @@ from tartip.damage import service as damage_service
 from tartip.ops import service as tasks_service
 from tartip.ops.enums import OPEN_STATES, TaskKind, TaskOrigin, TaskState
 from tartip.ops.models import Task, WorkLog
+from tartip.ops.service import WorkRule
 
 C = ComplaintCategory
-
-
-@dataclass(frozen=True)
-class ComplaintWork:
-    """The scout's task a kind of complaint makes: its kind, priority and time to be done."""
-
-    kind: TaskKind
-    priority: int
-    # As for the violation of the same kind (``ops.jobs.WORK``): the complaint's own due time
-    # (answering the complainant) is often a day away, and the planner serves the nearest
-    # deadlines first, so a task due then would wait behind every violation of the hour.
-    within: timedelta
-    title: str
-
-
-TASK_OF: dict[ComplaintCategory, ComplaintWork] = {
-    C.blocking_passage: ComplaintWork(
+# As for the violation of the same kind (``ops.jobs.WORK``): the complaint's own due time
+# (answering the complainant) is often a day away, and the planner serves the nearest deadlines
+# first, so a task due then would wait behind every violation of the hour.
+TASK_OF: dict[ComplaintCategory, WorkRule] = {
+    C.blocking_passage: WorkRule(
         TaskKind.move_to_parking, 5, timedelta(minutes=30), "Blocking a passage"
     ),
-    C.badly_parked: ComplaintWork(TaskKind.move_to_parking, 4, timedelta(hours=1), "Badly parked"),
-    C.damaged_vehicle: ComplaintWork(
-        TaskKind.inspect_vehicle, 3, timedelta(hours=4), "Damaged vehicle"
-    ),
+    C.badly_parked: WorkRule(TaskKind.move_to_parking, 4, timedelta(hours=1), "Badly parked"),
+    C.damaged_vehicle: WorkRule(TaskKind.inspect_vehicle, 3, timedelta(hours=4), "Damaged vehicle"),
 }
 URGENT_SOURCES = frozenset({ComplaintSource.government, ComplaintSource.police})
 VEHICLES_KEPT = 20
@@ -169,8 +155,8 @@ def open_task(db: Session, *, scope: Scope, complaint: Complaint) -> Task:
         current = db.get(Task, complaint.task_id)
         if current is not None and current.state in OPEN_STATES:
             raise Conflict(f"complaint {complaint.reference} already has open task {current.id}")
-    work = TASK_OF[category]
-    priority = work.priority
+    rule = TASK_OF[category]
+    priority = rule.priority
     if complaint.source in URGENT_SOURCES:
         priority = min(priority + 1, 5)
     now = utcnow()
@@ -179,17 +165,17 @@ def open_task(db: Session, *, scope: Scope, complaint: Complaint) -> Task:
     )
     task = Task(
         city_id=complaint.city_id,
-        kind=work.kind,
+        kind=rule.kind,
         origin=TaskOrigin.complaint,
         state=TaskState.new,
-        title=f"{work.title}: {complaint.reference}",
+        title=f"{rule.title}: {complaint.reference}",
         # What the complainant wrote is what the scout needs; never their contact details.
         notes="\n".join(p for p in (complaint.address, complaint.description) if p),
         priority=priority,
         lon=complaint.lon,
         lat=complaint.lat,
         zone_id=zone_id or complaint.zone_id,
-        deadline=min(complaint.due_at, now + work.within),
+        deadline=min(complaint.due_at, now + rule.within),
         source_ref=complaint.reference,
         company_ids=_company_ids(db, complaint),
         vehicles=_task_vehicles(db, complaint),

@@ -31,21 +31,12 @@ from tartip.ops import service as tasks_service
 from tartip.ops.dispatch.planner import Planner
 from tartip.ops.enums import OPEN_STATES, TaskKind, TaskOrigin, TaskState
 from tartip.ops.models import Shift, Task
+from tartip.ops.service import WorkRule
 from tartip.zones import service as zones_service
 from tartip.zones.enums import ZoneKind
 from tartip.zones.rules import ZoneRule
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class WorkRule:
-    """How a kind of violation becomes a task: its kind, priority and time to do it."""
-
-    kind: TaskKind
-    priority: int
-    within: timedelta
-    title: str
 
 
 # Kinds a scout can put right. Fleet caps, vehicles outside the service area and vehicles merely

@@ -51,6 +51,17 @@ CLIENT_CLOCK_FUTURE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
+class WorkRule:
+    """How a kind of problem (a violation, a complaint) becomes a task: its kind, priority and
+    time to do it."""
+
+    kind: TaskKind
+    priority: int
+    within: timedelta
+    title: str
+
+
+@dataclass(frozen=True)
 class TaskFilter:
     """Which tasks a list covers; empty tuples mean "any"."""
 
