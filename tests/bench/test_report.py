@@ -28,9 +28,9 @@ from tartip.feeds.models import FeedPull, FeedPullSlot
 from tartip.feeds.pull_slots import SLOT_S
 from tartip.ops.models import WorkLog, WorkLogCount
 from tartip.reports import report, report_impact, report_period, report_work
-from tartip.reports.sql import epoch
 from tartip.trips.models import Trip
 from tests.bench import report_store
+from tests.bench.sql_baselines import epoch
 
 pytestmark = pytest.mark.bench
 

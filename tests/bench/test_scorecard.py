@@ -40,8 +40,8 @@ from tartip.feeds.models import Feed
 from tartip.reports import reading, reading_mds, service
 from tartip.reports.period import Month, period_for
 from tartip.reports.scorecard import MeasureKey
-from tartip.reports.sql import epoch
 from tartip.trips.models import VehicleEvent
+from tests.bench.sql_baselines import epoch
 from tests.conftest import create_pg_database, drop_pg_database
 
 pytestmark = pytest.mark.bench

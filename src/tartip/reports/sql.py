@@ -1,11 +1,11 @@
-"""SQL expressions the scorecard needs that SQLite and PostgreSQL spell differently.
+"""A SQL expression the scorecard needs that SQLite and PostgreSQL spell differently.
 
-Comparing a month of MDS timestamps must happen in the database (the rows never come to Python),
-and neither backend shares a way to turn a timestamp into seconds or to move it: SQLite has
-``unixepoch()`` and ``datetime(…, '+n seconds')``, PostgreSQL ``EXTRACT(EPOCH FROM …)`` and
-intervals. They are compiled here, next to the queries that use them.
-The numbers are inlined (they are integers Tartip computed), so PostgreSQL sees the same
-expression in ``SELECT`` and ``GROUP BY``.
+Checking that a trip has its MDS events looks for events within a margin around the trip's times,
+in the database (the rows never come to Python), and the backends move a timestamp by some
+seconds differently: SQLite with
+``datetime(…, '+n seconds')``, PostgreSQL with intervals. It is compiled here, next to the query
+that uses it. The number is inlined (an integer Tartip computed), so PostgreSQL sees the same
+expression wherever it appears.
 """
 
 from __future__ import annotations
@@ -13,29 +13,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, Float, literal_column
+from sqlalchemy import ColumnElement, DateTime, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
-
-
-class epoch(FunctionElement[float]):  # noqa: N801 - named like the SQL functions it stands for
-    """A timestamp column as POSIX seconds."""
-
-    type = Float()
-    inherit_cache = True
-    name = "epoch"
-
-
-@compiles(epoch)
-def _epoch_default(element: epoch, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})"
-
-
-@compiles(epoch, "sqlite")
-def _epoch_sqlite(element: epoch, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"unixepoch({compiler.process(element.clauses, **kw)})"
 
 
 class shifted(FunctionElement[datetime]):  # noqa: N801 - named like the SQL functions it stands for
