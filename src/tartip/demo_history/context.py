@@ -34,6 +34,7 @@ from tartip.zones.models import Zone, ZoneVersion
 
 HISTORY_BY = "demo history"  # the author of every history row, and the marker
 SEED = 20_251_031
+DEFAULT_FLEET_CAP = 5000
 
 # How busy each local hour is (trips; complaints, damage and incidents follow the same day).
 HOURLY = np.array(
@@ -152,13 +153,17 @@ def _moved(lon: float, lat: float, east_m: float, north_m: float) -> tuple[float
     return round(lon + dlon, 6), round(lat + dlat, 6)
 
 
+def fleet_cap(company_slug: str) -> int:
+    """The fleet cap the demo city agreed with a company (5,000 without an agreement)."""
+    agreed = DEMO_AGREEMENTS.get(company_slug)
+    return agreed.fleet_cap if agreed else DEFAULT_FLEET_CAP
+
+
 def make_history(db: Session, city: City, period: ReportPeriod, now: datetime) -> History:
     """The month's context: the companies weighted by their agreed fleet caps (the bigger fleet
     makes more of everything) and the city's own published zones by kind, freshly seeded."""
     companies = cities_service.list_companies(db, city_id=city.id)
-    caps = [
-        DEMO_AGREEMENTS[c.slug].fleet_cap if c.slug in DEMO_AGREEMENTS else 5000 for c in companies
-    ]
+    caps = [fleet_cap(c.slug) for c in companies]
     total = float(sum(caps)) or 1.0
     zones: dict[ZoneKind, list[Zone]] = defaultdict(list)
     stmt = select(Zone).where(Zone.city_id == city.id, Zone.phase == ZonePhase.published)

@@ -14,8 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from tartip.damage.demo import DEMO_AGREEMENTS
-from tartip.demo_history.context import HOURLY, History, insert_rows
+from tartip.demo_history.context import HOURLY, History, fleet_cap, insert_rows
 from tartip.feeds.enums import FeedProtocol, PullOutcome
 from tartip.feeds.models import Feed, FeedPullSlot
 from tartip.feeds.pull_slots import SLOT_S, SlotSums
@@ -42,23 +41,22 @@ def write_feed_slots(h: History) -> int:
     count = int((until - h.period.start).total_seconds()) // SLOT_S
     down_company = h.company().id
     down_from = h.at(h.days()[h.rng.randrange(len(h.days()))], 14.0)
+    down_until = down_from + timedelta(hours=OUTAGE_H)
     written = 0
     for feed in feeds:
         slug = slugs.get(feed.company_id, "")
-        cap = DEMO_AGREEMENTS[slug].fleet_cap if slug in DEMO_AGREEMENTS else 5000
+        cap = fleet_cap(slug)
         starts = [h.period.start + timedelta(seconds=k * SLOT_S) for k in range(count)]
         day_level = h.arrays.normal(STREET_SHARE.get(slug, 0.9), 0.025, h.period.days + 1)
         outcomes = h.arrays.choice(3, size=(count, PULLS_PER_SLOT), p=OUTCOME_SHARES)
-        noise = h.arrays.normal(0, 0.004 * (cap or 5000), (count, PULLS_PER_SLOT))
+        noise = h.arrays.normal(0, 0.004 * cap, (count, PULLS_PER_SLOT))
         rows = []
         for k, start in enumerate(starts):
             local = start.astimezone(h.tz)
             day = (local.date() - h.period.first).days
             busy = HOURLY[local.hour] / HOURLY.max()
-            street = (cap or 5000) * (day_level[day] - RIDING_AT_PEAK * busy)
-            down = feed.company_id == down_company and down_from <= start < down_from + timedelta(
-                hours=OUTAGE_H
-            )
+            street = cap * (day_level[day] - RIDING_AT_PEAK * busy)
+            down = feed.company_id == down_company and down_from <= start < down_until
             sums = SlotSums(h.city.id, feed.id, start)
             for i in range(PULLS_PER_SLOT):
                 outcome = PullOutcome.error if down else OUTCOMES[int(outcomes[k, i])]
