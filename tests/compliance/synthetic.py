@@ -23,9 +23,8 @@ TZ = "Asia/Almaty"
 
 def offset(lon: float, lat: float, dx_m: float, dy_m: float) -> tuple[float, float]:
     """The point ``dx_m`` east and ``dy_m`` north of (lon, lat)."""
-    return lon + dx_m / (
-        METRES_PER_DEGREE * math.cos(math.radians(lat))
-    ), lat + dy_m / METRES_PER_DEGREE
+    east = METRES_PER_DEGREE * math.cos(math.radians(lat))
+    return lon + dx_m / east, lat + dy_m / METRES_PER_DEGREE
 
 
 def square(lon: float, lat: float, half_m: float) -> Polygon:

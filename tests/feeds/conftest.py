@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,14 @@ class FakeServer:
     def doc(self, path: str) -> Any:
         """The document ``path`` currently serves, decoded."""
         return json.loads(self._body(path) or b"null")
+
+    def put_fresh(self, path: str, at: datetime, **changes: Any) -> dict[str, Any]:
+        """Serve ``path`` stamped ``at`` (the fixtures' own stamps are long past)."""
+        doc: dict[str, Any] = self.doc(path)
+        doc["last_updated"] = int(at.timestamp())
+        doc.update(changes)
+        self.put(path, doc)
+        return doc
 
     def hits(self, path: str) -> int:
         """How many requests asked for ``path``."""

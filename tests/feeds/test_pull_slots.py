@@ -29,10 +29,7 @@ from tests.feeds.conftest import FakeServer, add_feed
 from tests.reports import helpers
 
 FBS = "almaty-v2.3/free_bike_status.json"
-COLUMNS = (
-    "slot_start", "pulls", "failed", "vehicle_pulls", "last_new_at", "last_new_vehicles",
-    "snapshots", "vehicles_sum", "vehicles_peak",
-)  # fmt: skip
+COLUMNS = ("slot_start", *pull_slots.SUMS)
 
 
 def slot_rows(db: Session, feed_id: int) -> list[tuple[Any, ...]]:
@@ -41,23 +38,17 @@ def slot_rows(db: Session, feed_id: int) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in db.execute(stmt)]
 
 
-def fresh(server: FakeServer, moment: datetime) -> None:
-    doc = server.doc(FBS)
-    doc["last_updated"] = int(moment.timestamp())
-    server.put(FBS, doc)
-
-
 def test_every_poll_adds_its_pulls_to_their_slot_and_a_recount_agrees(
     db: Session, jet: Company, ctx: JobContext, server: FakeServer
 ):
     feed = add_feed(db, jet, server.url(FBS))
     t0 = utcnow()
-    fresh(server, t0)
+    server.put_fresh(FBS, t0)
     service.poll(db, ctx=ctx, feed=feed, now=t0)
     server.route(FBS, httpx.Response(503))
     service.poll(db, ctx=ctx, feed=feed, now=t0 + timedelta(seconds=10))
     server.restore(FBS)
-    fresh(server, t0 + timedelta(seconds=20))
+    server.put_fresh(FBS, t0 + timedelta(seconds=20))
     service.poll(db, ctx=ctx, feed=feed, now=t0 + timedelta(seconds=20))
 
     pulls = list(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -32,15 +32,6 @@ def _scope(db: Session, city: City, role: Role, company: str | None = None):
         db, city, username=f"{role.value}-{company or 'x'}", role=role, company_slug=company
     )
     return auth_service.scope_for(user, default_city_id=city.id)
-
-
-def _fresh(server: FakeServer, path: str, at: datetime, **changes) -> dict:
-    """Serve ``path`` stamped ``at`` (the fixtures' own stamps are long past)."""
-    doc = server.doc(path)
-    doc["last_updated"] = int(at.timestamp())
-    doc.update(changes)
-    server.put(path, doc)
-    return doc
 
 
 def _vehicles(db: Session, feed: Feed) -> dict[str, Vehicle]:
@@ -137,7 +128,7 @@ def test_a_poll_stores_vehicles_types_stations_zones_and_pulls(
 ):
     feed = add_feed(db, jet, server.url("almaty-v2.3/gbfs.json"))
     now = utcnow()
-    _fresh(server, FBS, now)
+    server.put_fresh(FBS, now)
     result = service.poll(db, ctx=ctx, feed=feed, now=now)
 
     assert (result.health, result.outcome, result.pulls) == (FeedHealth.up, PullOutcome.ok, 7)
@@ -193,7 +184,7 @@ def test_a_feed_going_down_keeps_its_vehicles_as_stale_until_it_recovers(
 ):
     feed = add_feed(db, jet, server.url(FBS))
     t0 = utcnow()
-    _fresh(server, FBS, t0)
+    server.put_fresh(FBS, t0)
     service.poll(db, ctx=ctx, feed=feed, now=t0)
     before = {k: (v.lon, v.lat) for k, v in _vehicles(db, feed).items()}
 
@@ -216,7 +207,7 @@ def test_a_feed_going_down_keeps_its_vehicles_as_stale_until_it_recovers(
     assert _count(db, VehicleChange, feed, kind=ChangeKind.left_feed) == 0
 
     server.restore(FBS)
-    _fresh(server, FBS, t0 + timedelta(seconds=30))
+    server.put_fresh(FBS, t0 + timedelta(seconds=30))
     back = service.poll(db, ctx=ctx, feed=feed, now=t0 + timedelta(seconds=30))
     assert (back.health, feed.consecutive_failures, feed.last_error) == (FeedHealth.up, 0, None)
     assert not any(v.is_stale for v in _vehicles(db, feed).values())
@@ -229,7 +220,7 @@ def test_malformed_json_is_a_logged_error_that_changes_no_vehicle(
 ):
     feed = add_feed(db, jet, server.url(FBS))
     now = utcnow()
-    _fresh(server, FBS, now)
+    server.put_fresh(FBS, now)
     service.poll(db, ctx=ctx, feed=feed, now=now)
     changes = _count(db, VehicleChange, feed)
     server.put(FBS, b'{"last_updated": 1, "data": {"bikes": [{"bike_id": "x",, }]}}')
@@ -258,7 +249,7 @@ def test_unchanged_data_writes_nothing_but_the_pull(
 ):
     feed = add_feed(db, jet, server.url(FBS))
     now = utcnow()
-    _fresh(server, FBS, now)
+    server.put_fresh(FBS, now)
     service.poll(db, ctx=ctx, feed=feed, now=now)
     changes = _count(db, VehicleChange, feed)
     again = service.poll(db, ctx=ctx, feed=feed, now=now + timedelta(seconds=10))
@@ -281,7 +272,7 @@ def test_the_ttl_decides_the_next_poll_within_bounds(
 ):
     feed = add_feed(db, jet, server.url(FBS))
     now = utcnow()
-    _fresh(server, FBS, now, ttl=ttl)
+    server.put_fresh(FBS, now, ttl=ttl)
     service.poll(db, ctx=ctx, feed=feed, now=now)
     assert feed.next_poll_at == now + timedelta(seconds=seconds)
 
@@ -303,7 +294,7 @@ def test_disabling_a_feed_keeps_its_vehicles_as_stale(
 ):
     feed = add_feed(db, jet, server.url(FBS))
     now = utcnow()
-    _fresh(server, FBS, now)
+    server.put_fresh(FBS, now)
     service.poll(db, ctx=ctx, feed=feed, now=now)
     scope = _scope(db, city, Role.supervisor)
     service.set_enabled(db, scope=scope, feed_id=feed.id, enabled=False)
