@@ -62,6 +62,11 @@ class _Related:
     # Each handover reference on the page: the company it was handed to.
     handed_to: dict[str, int]
 
+    def slug(self, company_id: int | None) -> str | None:
+        """The slug of a company of the page's cities, else None."""
+        company = self.companies.get(company_id) if company_id is not None else None
+        return company.slug if company else None
+
     @classmethod
     def read(cls, db: Session, *, scope: Scope, complaints: list[Complaint]) -> _Related:
         ids = [c.id for c in complaints]
@@ -118,12 +123,11 @@ def complaint_reads(
 
 def _read(scope: Scope, complaint: Complaint, related: _Related, now: datetime) -> ComplaintRead:
     companies = related.companies
-    slug = {i: c.slug for i, c in companies.items()}
     zone = related.zones.get(complaint.zone_id) if complaint.zone_id is not None else None
     vehicles = [
         VehicleMatchRead(
             id=v.id,
-            company=slug.get(v.company_id, ""),
+            company=related.slug(v.company_id) or "",
             vehicle_id=v.vehicle_id,
             lon=v.lon,
             lat=v.lat,
@@ -137,7 +141,7 @@ def _read(scope: Scope, complaint: Complaint, related: _Related, now: datetime) 
     ]
     links = [
         CompanyLinkRead(
-            company=slug.get(c.company_id, ""),
+            company=related.slug(c.company_id) or "",
             name=companies[c.company_id].name,
             origin=c.origin,
             state=c.state,
@@ -200,7 +204,7 @@ def _read(scope: Scope, complaint: Complaint, related: _Related, now: datetime) 
         comments=[
             CommentRead(
                 id=n.id,
-                company=slug.get(n.company_id) if n.company_id else None,
+                company=related.slug(n.company_id) if n.company_id else None,
                 by_company=n.by_company,
                 author=n.author,
                 body=n.body,
